@@ -1,0 +1,11 @@
+// The structs behind the opaque handles of dsv4.h.
+#pragma once
+
+#include <memory>
+
+#include "dsv4/dsv4.h"
+#include "model.h"
+
+struct dsv4_model {
+    std::unique_ptr<dsv4::Model> model;
+};

@@ -1,0 +1,94 @@
+// dsv4 inspect MODEL_DIR: a readable summary of a checkpoint.
+#include <cstdio>
+#include <string>
+
+#include <dsv4/dsv4.h>
+
+#include "command.h"
+#include "progress_bar.h"
+
+namespace {
+
+std::string human_bytes(double b) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) {
+        b /= 1024;
+        ++u;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", b, units[u]);
+    return buf;
+}
+
+std::string human_count(double n) {
+    char buf[64];
+    if (n >= 1e9) std::snprintf(buf, sizeof buf, "%.3fB", n / 1e9);
+    else if (n >= 1e6) std::snprintf(buf, sizeof buf, "%.3fM", n / 1e6);
+    else if (n >= 1e3) std::snprintf(buf, sizeof buf, "%.3fK", n / 1e3);
+    else std::snprintf(buf, sizeof buf, "%.0f", n);
+    return buf;
+}
+
+const char* attention_kind(int ratio) {
+    if (ratio == 0) return "window";
+    if (ratio == 4) return "CSA";
+    return "HCA";
+}
+
+int run(const cli::Args& args) {
+    cli::Flags flags(args);
+    std::string model_dir = flags.get("--model", "", "-m");
+    auto pos = flags.positional();
+    if (model_dir.empty() && !pos.empty()) model_dir = pos[0];
+    if (!flags.unknown().empty()) return cli::fail("inspect: unknown option " + flags.unknown()[0]);
+    if (model_dir.empty()) return cli::fail("inspect: usage: dsv4 inspect MODEL_DIR");
+
+    dsv4_model_params params;
+    dsv4_model_params_init(&params);
+    cli::ProgressBar bar("loading");
+    params.progress = cli::ProgressBar::callback;
+    params.progress_user_data = &bar;
+    dsv4_model* model = nullptr;
+    dsv4_status st = dsv4_model_open(model_dir.c_str(), &params, &model);
+    bar.finish();
+    if (st != DSV4_STATUS_OK) return cli::fail_status("cannot open " + model_dir, st);
+
+    dsv4_model_info info;
+    info.struct_size = sizeof info;
+    dsv4_model_get_info(model, &info);
+    std::printf("model:        %s\n", model_dir.c_str());
+    std::printf("architecture: DeepSeek-V4 (hidden %d, %d layers + %d MTP, %d heads x %d, rope %d)\n", info.hidden_size,
+                info.n_layers, info.n_mtp_layers, info.n_heads, info.head_dim, info.rope_head_dim);
+    std::printf("attention:    q rank %d, %d output groups of rank %d, window %d, indexer %d x %d top-%d\n",
+                info.q_lora_rank, info.o_groups, info.o_lora_rank, info.sliding_window, info.index_n_heads,
+                info.index_head_dim, info.index_topk);
+    std::printf("moe:          %d routed experts (%s), %d per token, %d shared, width %d, %d hash layer(s)\n",
+                info.n_routed_experts, info.experts_fp4 ? "FP4" : "FP8", info.n_experts_per_tok, info.n_shared_experts,
+                info.moe_intermediate_size, info.n_hash_layers);
+    std::printf("vocab:        %d (bos %d, eos %d), context limit %llu\n", info.vocab_size, info.bos_token_id,
+                info.eos_token_id, (unsigned long long)info.max_context);
+    std::printf("layers:      ");
+    for (int l = 0; l < info.n_layers + info.n_mtp_layers; ++l) {
+        int r = 0;
+        dsv4_model_layer_ratio(model, l, &r);
+        std::printf(" %s%d:%s", l >= info.n_layers ? "mtp" : "", l >= info.n_layers ? l - info.n_layers : l,
+                    attention_kind(r));
+        if (r) std::printf("/%d", r);
+    }
+    std::printf("\n");
+    std::printf("parameters:   %s total (%llu), %s active per token (%llu)\n", human_count(double(info.total_params)).c_str(),
+                (unsigned long long)info.total_params, human_count(double(info.active_params)).c_str(),
+                (unsigned long long)info.active_params);
+    std::printf("bytes:        %s total\n", human_bytes(double(info.total_bytes)).c_str());
+    for (int d = 0; d < DSV4_DTYPE_COUNT; ++d)
+        if (info.bytes_by_dtype[d])
+            std::printf("  %-8s    %s (%llu)\n", dsv4_dtype_name(dsv4_dtype(d)), human_bytes(double(info.bytes_by_dtype[d])).c_str(),
+                        (unsigned long long)info.bytes_by_dtype[d]);
+    dsv4_model_close(model);
+    return 0;
+}
+
+const bool registered = cli::register_command({"inspect", "summarize a checkpoint (shapes, parameters, memory)", run});
+
+}  // namespace

@@ -1,0 +1,250 @@
+/*
+ * dsv4 - an inference engine for the DeepSeek-V4 model family.
+ *
+ * This is the only public header. It is C99 and has no dependencies beyond
+ * <stddef.h>, <stdint.h> and <stdbool.h>.
+ *
+ * THREAD SAFETY
+ *   - A dsv4_model is immutable once dsv4_model_open() returns: any number of
+ *     threads may use the same model at once (create sessions, read info,
+ *     use its tokenizer).
+ *   - A dsv4_session belongs to one thread at a time. Different sessions of
+ *     the same model may run concurrently on different threads. Calls on one
+ *     session must be serialized by the caller.
+ *   - A dsv4_tokenizer is immutable after creation and may be shared.
+ *   - dsv4_last_error() is thread-local: it describes the most recent failed
+ *     call made on the calling thread.
+ *   - Callbacks (progress, abort, token streaming) run on the thread that
+ *     made the call that invokes them.
+ *
+ * ERRORS
+ *   Every function that can fail returns a dsv4_status. On failure the
+ *   thread-local dsv4_last_error() names the file, tensor or argument at
+ *   fault, and the objects passed in are left as they were. No C++ exception
+ *   crosses this interface and the library never aborts the host process.
+ *
+ * EVOLUTION
+ *   Structs that callers fill in start with their own size (struct_size) and
+ *   have an _init() function; new members are only ever appended. Enums are
+ *   append-only. DSV4_ABI_VERSION changes only on an incompatible change.
+ */
+#ifndef DSV4_DSV4_H
+#define DSV4_DSV4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DSV4_VERSION_MAJOR 0
+#define DSV4_VERSION_MINOR 1
+#define DSV4_VERSION_PATCH 0
+#define DSV4_VERSION_STRING "0.1.0"
+/* Incremented on any incompatible ABI change; equals the SOVERSION. */
+#define DSV4_ABI_VERSION 0
+
+#if defined(_WIN32)
+#if defined(DSV4_BUILDING_LIBRARY)
+#define DSV4_API __declspec(dllexport)
+#else
+#define DSV4_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__)
+#define DSV4_API __attribute__((visibility("default")))
+#else
+#define DSV4_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version and status                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* The library's version string at run time, e.g. "0.1.0". */
+DSV4_API const char *dsv4_version(void);
+/* DSV4_VERSION_MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library. */
+DSV4_API int dsv4_version_number(void);
+/* DSV4_ABI_VERSION of the loaded library. */
+DSV4_API int dsv4_abi_version(void);
+
+typedef enum dsv4_status {
+    DSV4_STATUS_OK = 0,
+    DSV4_STATUS_INVALID_ARGUMENT = 1,
+    DSV4_STATUS_IO = 2,
+    DSV4_STATUS_FORMAT = 3,
+    DSV4_STATUS_UNSUPPORTED = 4,
+    DSV4_STATUS_OUT_OF_MEMORY = 5,
+    DSV4_STATUS_CONTEXT_FULL = 6,
+    DSV4_STATUS_CANCELLED = 7,
+    DSV4_STATUS_BACKEND = 8,
+    DSV4_STATUS_INTERNAL = 9
+} dsv4_status;
+
+/* A static English name for a status ("ok", "invalid argument", ...). */
+DSV4_API const char *dsv4_status_string(dsv4_status status);
+/* The message of the last failed call on this thread ("" if none). The
+ * pointer stays valid until the next dsv4 call on this thread. */
+DSV4_API const char *dsv4_last_error(void);
+
+/* Strings returned by the library (chat prompts, JSON) are freed with this. */
+DSV4_API void dsv4_string_free(char *str);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct dsv4_model dsv4_model;
+
+/* Called while loading with done/total bytes; return false to cancel. */
+typedef bool (*dsv4_progress_fn)(uint64_t done, uint64_t total, void *user_data);
+
+typedef struct dsv4_model_params {
+    size_t struct_size;          /* sizeof(dsv4_model_params) */
+    const char *backend;         /* "cpu" (default when NULL), "reference" */
+    int n_threads;               /* 0: one per core */
+    bool use_mmap;               /* map the checkpoint (default true) */
+    uint64_t memory_budget;      /* bytes the model may use; 0: no limit */
+    dsv4_progress_fn progress;   /* may be NULL */
+    void *progress_user_data;
+} dsv4_model_params;
+
+DSV4_API void dsv4_model_params_init(dsv4_model_params *params);
+
+/* Opens a checkpoint directory holding config.json and model.safetensors or
+ * model.safetensors.index.json with its shards. params may be NULL. */
+DSV4_API dsv4_status dsv4_model_open(const char *path, const dsv4_model_params *params,
+                                     dsv4_model **out_model);
+/* Accepts NULL. All sessions of the model must be destroyed first. */
+DSV4_API void dsv4_model_close(dsv4_model *model);
+
+typedef enum dsv4_dtype {
+    DSV4_DTYPE_F8_E4M3 = 0,
+    DSV4_DTYPE_F8_E8M0 = 1,
+    DSV4_DTYPE_I8 = 2, /* packed FP4 e2m1 in routed experts */
+    DSV4_DTYPE_BF16 = 3,
+    DSV4_DTYPE_F16 = 4,
+    DSV4_DTYPE_F32 = 5,
+    DSV4_DTYPE_I32 = 6,
+    DSV4_DTYPE_I64 = 7,
+    DSV4_DTYPE_COUNT = 8
+} dsv4_dtype;
+
+/* Name of a dtype as in safetensors ("F8_E4M3", ...), or "?" */
+DSV4_API const char *dsv4_dtype_name(dsv4_dtype dtype);
+
+typedef struct dsv4_model_info {
+    size_t struct_size; /* sizeof(dsv4_model_info), set by the caller */
+    int n_layers;
+    int n_mtp_layers;
+    int hidden_size;
+    int n_heads;
+    int head_dim;
+    int rope_head_dim;
+    int q_lora_rank;
+    int o_groups;
+    int o_lora_rank;
+    int sliding_window;
+    int n_routed_experts;
+    int n_experts_per_tok;
+    int n_shared_experts;
+    int moe_intermediate_size;
+    int n_hash_layers;
+    int index_n_heads;
+    int index_head_dim;
+    int index_topk;
+    int hc_mult;
+    int vocab_size;
+    int bos_token_id;
+    int eos_token_id;
+    uint64_t max_context; /* max_position_embeddings */
+    uint64_t total_params;  /* every element of every tensor (MTP included) */
+    uint64_t active_params; /* read per token by the main model (k routed experts) */
+    uint64_t bytes_by_dtype[DSV4_DTYPE_COUNT];
+    uint64_t total_bytes;
+    bool experts_fp4;
+} dsv4_model_info;
+
+DSV4_API dsv4_status dsv4_model_get_info(const dsv4_model *model, dsv4_model_info *info);
+/* Compression ratio of layer i (0 <= i < n_layers + n_mtp_layers). */
+DSV4_API dsv4_status dsv4_model_layer_ratio(const dsv4_model *model, int layer, int *out_ratio);
+/* The backend that runs the model ("cpu", "reference"). */
+DSV4_API const char *dsv4_model_backend(const dsv4_model *model);
+
+/* Names of the compiled-in backends, for index 0..n-1; NULL past the end. */
+DSV4_API const char *dsv4_backend_name(int index);
+
+/* ------------------------------------------------------------------------ */
+/* Sessions: one conversation's state (window rings, compressed caches,      */
+/* compressor carry) on a shared model.                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct dsv4_session dsv4_session;
+
+/* Polled between layers; return true to cancel the running call. */
+typedef bool (*dsv4_abort_fn)(void *user_data);
+
+typedef struct dsv4_session_params {
+    size_t struct_size;      /* sizeof(dsv4_session_params) */
+    uint64_t n_ctx;          /* context limit in tokens; 0: 4096 */
+    uint32_t prefill_chunk;  /* tokens per prefill chunk; 0: 256 */
+    dsv4_abort_fn abort_callback; /* may be NULL */
+    void *abort_user_data;
+    /* Called during dsv4_session_prefill with tokens done / total. */
+    dsv4_progress_fn progress;
+    void *progress_user_data;
+} dsv4_session_params;
+
+DSV4_API void dsv4_session_params_init(dsv4_session_params *params);
+
+/* params may be NULL. */
+DSV4_API dsv4_status dsv4_session_create(dsv4_model *model, const dsv4_session_params *params,
+                                         dsv4_session **out_session);
+/* Accepts NULL. */
+DSV4_API void dsv4_session_destroy(dsv4_session *session);
+
+typedef struct dsv4_session_info {
+    size_t struct_size; /* set by the caller */
+    uint64_t n_ctx;
+    uint64_t position;   /* tokens processed so far */
+    uint64_t state_bytes; /* bytes of per-session state (caches, rings, carry) */
+    uint64_t window_bytes;
+    uint64_t compressed_bytes;
+    uint64_t indexer_bytes;
+    uint64_t carry_bytes;
+} dsv4_session_info;
+
+DSV4_API dsv4_status dsv4_session_get_info(const dsv4_session *session, dsv4_session_info *info);
+
+/* Bytes a session of n_ctx tokens would hold, computed without allocating. */
+DSV4_API dsv4_status dsv4_model_estimate_session_bytes(const dsv4_model *model, uint64_t n_ctx,
+                                                       dsv4_session_info *info);
+
+/* Feeds n tokens after the current position (any n >= 1); processed in
+ * chunks. Afterwards the logits are those of the last token fed. */
+DSV4_API dsv4_status dsv4_session_prefill(dsv4_session *session, const int32_t *tokens,
+                                          size_t n_tokens);
+/* Feeds one token. */
+DSV4_API dsv4_status dsv4_decode_step(dsv4_session *session, int32_t token);
+
+/* The logits after the last token fed (vocab_size floats), valid until the
+ * next call on the session; NULL before any token was fed. */
+DSV4_API const float *dsv4_session_logits(const dsv4_session *session);
+/* Copies the logits into out (capacity n floats, at least vocab_size). */
+DSV4_API dsv4_status dsv4_session_copy_logits(const dsv4_session *session, float *out, size_t n);
+DSV4_API uint64_t dsv4_session_position(const dsv4_session *session);
+/* Forgets every token: position 0, empty caches. */
+DSV4_API dsv4_status dsv4_session_reset(dsv4_session *session);
+
+/* The MTP block's logits (predicting the token after next_token) at the
+ * last position, given the token that follows it. Does not change the
+ * session's position. out has room for n >= vocab_size floats. */
+DSV4_API dsv4_status dsv4_session_mtp_logits(dsv4_session *session, int32_t next_token,
+                                             float *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSV4_DSV4_H */

@@ -1,0 +1,32 @@
+// A read-only file in memory: memory-mapped (zero-copy, paged in lazily) or,
+// when mapping is disabled, read into a heap buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsv4 {
+
+class MappedFile {
+public:
+    MappedFile(const std::string& path, bool use_mmap);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const uint8_t* data() const { return data_; }
+    size_t size() const { return size_; }
+    const std::string& path() const { return path_; }
+    bool mapped() const { return mapped_; }
+
+private:
+    std::string path_;
+    const uint8_t* data_ = nullptr;
+    size_t size_ = 0;
+    bool mapped_ = false;
+    std::vector<uint8_t> buffer_;
+};
+
+}  // namespace dsv4
