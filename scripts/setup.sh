@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dsv4 needs (when missing) and builds it.
+# Idempotent: re-running only rebuilds what changed. Needs no network beyond
+# the Debian mirror. Usage: scripts/setup.sh [build-dir]   (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${1:-build}
+
+PACKAGES=(
+  build-essential cmake pkg-config ccache git
+  libeigen3-dev libdnnl-dev pybind11-dev python3-dev catch2 libfmt-dev nlohmann-json3-dev libpcre2-dev
+  zlib1g-dev libbenchmark-dev
+  abigail-tools clang-14 libclang-rt-14-dev
+  python3-numpy python3-pytest
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js + npm run the tokenizer conformance test's reference implementation;
+# a machine may already carry its own Node.js, which is then kept.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "setup: built into $BUILD_DIR (the dsv4 program is $BUILD_DIR/bin/dsv4)"

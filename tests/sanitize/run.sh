@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the parsers with clang-14 + ASan/UBSan, runs the parser unit tests
+# under the sanitizers, then fuzzes each parser for a bounded time
+# (FUZZ_SECONDS, default 30) from a seed corpus of real headers.
+# Usage: run.sh SOURCE_DIR BUILD_DIR CONFORMANCE_DIR
+set -euo pipefail
+SRC=$1 OUT=$2 CONF=$3
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-30}
+CXX_BIN=$(command -v clang++-14 || command -v clang++)
+cmake -S "$SRC/tests/sanitize" -B "$OUT" -DCMAKE_CXX_COMPILER="$CXX_BIN" -DCMAKE_BUILD_TYPE=None >/dev/null
+cmake --build "$OUT" -j"$(nproc)" >/dev/null
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "== parser tests under ASan/UBSan"
+"$OUT/parser_tests_sanitized"
+
+echo "== seed corpora"
+rm -rf "$OUT/corpus" && mkdir -p "$OUT/corpus/safetensors" "$OUT/corpus/config"
+i=0
+for d in "$CONF"/golden/*/model; do
+  # The header alone (8-byte length + JSON) is enough to reach every check.
+  len=$(od -An -t u8 -N 8 "$d/model.safetensors" | tr -d ' ')
+  head -c $((8 + len)) "$d/model.safetensors" > "$OUT/corpus/safetensors/seed$i"
+  cp "$d/config.json" "$OUT/corpus/config/seed$i.json"
+  i=$((i + 1))
+done
+
+for t in safetensors config; do
+  echo "== fuzzing $t for ${SECONDS_PER_TARGET}s"
+  "$OUT/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$OUT/corpus/$t" 2>&1 | tail -n 12
+done
+echo "fuzzing and sanitizer checks passed"
