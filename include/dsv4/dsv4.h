@@ -243,6 +243,41 @@ DSV4_API dsv4_status dsv4_session_reset(dsv4_session *session);
 DSV4_API dsv4_status dsv4_session_mtp_logits(dsv4_session *session, int32_t next_token,
                                              float *out, size_t n);
 
+/* ------------------------------------------------------------------------ */
+/* Text: chat format (DeepSeek-V4 prompts and completions)                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum dsv4_chat_mode {
+    DSV4_CHAT_MODE_CHAT = 0,    /* answers directly (prompts end with </think>) */
+    DSV4_CHAT_MODE_THINKING = 1 /* reasons first (prompts end with <think>) */
+} dsv4_chat_mode;
+
+typedef struct dsv4_chat_params {
+    size_t struct_size;           /* sizeof(dsv4_chat_params) */
+    dsv4_chat_mode mode;          /* default DSV4_CHAT_MODE_CHAT */
+    /* Drop the reasoning of assistant turns before the last user turn (default
+     * true). Has no effect when any message carries tools. */
+    bool drop_thinking;
+    const char *reasoning_effort; /* NULL (default), "high" or "max" */
+    bool add_bos;                 /* start with the BOS string (default true) */
+} dsv4_chat_params;
+
+DSV4_API void dsv4_chat_params_init(dsv4_chat_params *params);
+
+/* Renders messages_json (a UTF-8 JSON array of OpenAI-style messages: roles
+ * system, user, assistant, tool, developer, latest_reminder; tools on a system
+ * or developer message; assistant tool_calls) into the prompt text. params
+ * may be NULL. *out_prompt is freed with dsv4_string_free. */
+DSV4_API dsv4_status dsv4_chat_encode(const char *messages_json, const dsv4_chat_params *params,
+                                      char **out_prompt);
+
+/* Parses a completion (the text generated after the prompt, EOS included, len
+ * bytes) into an assistant message as JSON: {"role", "content",
+ * "reasoning_content", "tool_calls"}. Malformed text or tool-call markup fails
+ * with DSV4_STATUS_FORMAT. *out_message_json is freed with dsv4_string_free. */
+DSV4_API dsv4_status dsv4_chat_parse(const char *completion, size_t len, dsv4_chat_mode mode,
+                                     char **out_message_json);
+
 #ifdef __cplusplus
 }
 #endif
