@@ -1,0 +1,37 @@
+// A thin C++ RAII layer over the public C ABI (dsv4.h). The Python module is
+// built only on this, so Python exercises exactly the ABI that C programs use.
+#pragma once
+
+#include <dsv4/dsv4.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace dsv4py {
+
+// A failed C call: its status and the library's message.
+struct StatusError : std::runtime_error {
+    StatusError(dsv4_status s, const std::string& msg) : std::runtime_error(msg), status(s) {}
+    dsv4_status status;
+};
+
+inline void check(dsv4_status s) {
+    if (s != DSV4_STATUS_OK) throw StatusError(s, dsv4_last_error());
+}
+
+struct ModelDeleter {
+    void operator()(dsv4_model* m) const { dsv4_model_close(m); }
+};
+struct SessionDeleter {
+    void operator()(dsv4_session* s) const { dsv4_session_destroy(s); }
+};
+struct StringDeleter {
+    void operator()(char* s) const { dsv4_string_free(s); }
+};
+
+using ModelPtr = std::unique_ptr<dsv4_model, ModelDeleter>;
+using SessionPtr = std::unique_ptr<dsv4_session, SessionDeleter>;
+using StringPtr = std::unique_ptr<char, StringDeleter>;
+
+}  // namespace dsv4py
