@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include "backend.h"
 #include "error.h"
 
 namespace dsv4 {
@@ -31,7 +32,11 @@ ModelStats compute_stats(const ModelConfig& cfg, const TensorStore& store) {
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& opts) {
     if (opts.n_threads < 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "n_threads must be >= 0, got " + std::to_string(opts.n_threads));
+    const Backend* backend = find_backend(opts.backend);
+    if (!backend)
+        fail(DSV4_STATUS_UNSUPPORTED, "backend '" + opts.backend + "' is not compiled in (known: " + backend_names_joined() + ")");
     auto m = std::unique_ptr<Model>(new Model());
+    m->backend_ = backend;
     m->path_ = dir;
     m->options_ = opts;
     m->config_ = load_config(dir + "/config.json");

@@ -13,6 +13,8 @@
 
 namespace dsv4 {
 
+class Backend;
+
 struct LoadOptions {
     std::string backend = "cpu";
     int n_threads = 0;
@@ -46,6 +48,8 @@ public:
     const ModelStats& stats() const { return stats_; }
     const LoadOptions& options() const { return options_; }
     const std::string& path() const { return path_; }
+    // The backend named by LoadOptions::backend (validated at load).
+    const Backend& backend() const { return *backend_; }
 
 private:
     std::string path_;
@@ -54,6 +58,7 @@ private:
     std::unique_ptr<TensorStore> store_;
     ModelWeights weights_;
     ModelStats stats_;
+    const Backend* backend_ = nullptr;
 };
 
 }  // namespace dsv4

@@ -9,3 +9,9 @@
 struct dsv4_model {
     std::unique_ptr<dsv4::Model> model;
 };
+
+#include "session.h"
+
+struct dsv4_session {
+    std::unique_ptr<dsv4::Session> session;
+};

@@ -1,0 +1,36 @@
+#include "forward/head.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "forward/hyper_connections.h"
+#include "forward/norm.h"
+#include "quant.h"
+
+namespace dsv4 {
+
+void embedding_row(const ForwardContext& ctx, int32_t token, float* out) {
+    const int64_t D = ctx.cfg.hidden_size;
+    const uint16_t* row = ctx.w.embed->as<uint16_t>() + int64_t(token) * D;
+    for (int64_t j = 0; j < D; ++j) out[j] = bf16_to_float(row[j]);
+}
+
+void embed_tokens(const ForwardContext& ctx, const int32_t* tokens, int64_t n, float* h) {
+    const int hc = ctx.cfg.hc_mult;
+    const int64_t D = ctx.cfg.hidden_size;
+    for (int64_t i = 0; i < n; ++i) {
+        float* hi = h + i * hc * D;
+        embedding_row(ctx, tokens[i], hi);
+        for (int s = 1; s < hc; ++s) std::copy_n(hi, D, hi + s * D);
+    }
+}
+
+void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* norm, const float* h, float* logits) {
+    const int64_t D = ctx.cfg.hidden_size;
+    std::vector<float> x(static_cast<size_t>(D));
+    hc_head(ctx, hc_w, h, 1, x.data());
+    rms_norm(x.data(), D, norm, ctx.eps(), x.data());
+    ctx.be.matmul(ctx.w.head, 0, ctx.cfg.vocab_size, x.data(), D, 1, logits, ctx.cfg.vocab_size);
+}
+
+}  // namespace dsv4

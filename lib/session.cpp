@@ -1,0 +1,126 @@
+#include "session.h"
+
+#include <algorithm>
+
+#include "error.h"
+#include "forward/block.h"
+#include "forward/head.h"
+#include "forward/mtp.h"
+
+namespace dsv4 {
+
+namespace {
+
+// Defaults filled in and limits checked before anything is allocated.
+SessionOptions checked(const ModelConfig& c, SessionOptions o) {
+    if (o.n_ctx == 0) o.n_ctx = 4096;
+    if (o.prefill_chunk == 0) o.prefill_chunk = 256;
+    if (o.n_ctx > uint64_t(c.max_position_embeddings))
+        fail(DSV4_STATUS_INVALID_ARGUMENT, "n_ctx " + std::to_string(o.n_ctx) + " exceeds the model's context limit of " +
+                                               std::to_string(c.max_position_embeddings) + " tokens");
+    return o;
+}
+
+}  // namespace
+
+Session::Session(const Model& model, const SessionOptions& opts)
+    : model_(model),
+      opts_(checked(model.config(), opts)),
+      ctx_(model.config(), model.weights(), model.backend()),
+      state_(model.config(), opts_.n_ctx),
+      logits_(size_t(model.config().vocab_size)) {}
+
+void Session::check_token(int32_t token, const char* what) const {
+    if (token < 0 || token >= model_.config().vocab_size)
+        fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(what) + " " + std::to_string(token) + " is out of range [0, " +
+                                               std::to_string(model_.config().vocab_size) + ")");
+}
+
+void Session::poll_abort() const {
+    if (opts_.abort && opts_.abort()) fail(DSV4_STATUS_CANCELLED, "cancelled by the abort callback");
+}
+
+void Session::prefill(const int32_t* tokens, size_t n) {
+    if (n == 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "no tokens to feed (n_tokens is 0)");
+    for (size_t i = 0; i < n; ++i) check_token(tokens[i], ("token id at index " + std::to_string(i) + ":").c_str());
+    if (uint64_t(state_.position) + n > opts_.n_ctx)
+        fail(DSV4_STATUS_CONTEXT_FULL, "feeding " + std::to_string(n) + " token(s) at position " +
+                                           std::to_string(state_.position) + " exceeds the context of " +
+                                           std::to_string(opts_.n_ctx) + " tokens");
+    try {
+        for (size_t done = 0; done < n;) {
+            const int64_t m = int64_t(std::min<size_t>(opts_.prefill_chunk, n - done));
+            run_chunk(tokens + done, m);
+            done += size_t(m);
+            if (opts_.progress && !opts_.progress(done, n))
+                if (done < n) fail(DSV4_STATUS_CANCELLED, "cancelled by the progress callback");
+        }
+    } catch (...) {
+        refresh_logits();
+        throw;
+    }
+    refresh_logits();
+}
+
+void Session::run_chunk(const int32_t* tokens, int64_t n) {
+    const ModelConfig& c = model_.config();
+    const int hc = c.hc_mult;
+    const int64_t D = c.hidden_size, hw = hc * D, p0 = state_.position;
+    SessionState::Snapshot snap = state_.snapshot();
+    try {
+        std::vector<float> h(size_t(n * hw));
+        embed_tokens(ctx_, tokens, n, h.data());
+        for (int l = 0; l < c.n_layers; ++l) {
+            poll_abort();
+            block_forward(ctx_, model_.weights().layers[size_t(l)], state_.layers[size_t(l)], p0, n, tokens, h.data());
+        }
+        if (state_.has_mtp) {
+            // The MTP block sees position t once token t+1 is known: the
+            // previous call's last position first, then all but this chunk's
+            // last token (whose successor is not known yet).
+            const int64_t q0 = p0 > 0 ? p0 - 1 : 0, skip = p0 > 0 ? 0 : 1;
+            const int64_t m = n - skip;
+            if (m > 0) {
+                poll_abort();
+                std::vector<float> in(size_t(m * hw)), out(size_t(m * hw));
+                if (p0 > 0) std::copy(state_.last_h.begin(), state_.last_h.end(), in.begin());
+                const int64_t from_chunk = p0 > 0 ? m - 1 : m;
+                std::copy_n(h.data(), size_t(from_chunk * hw), in.data() + (m - from_chunk) * hw);
+                mtp_forward(ctx_, model_.weights().mtp[0], state_.mtp, q0, m, in.data(), tokens + skip, out.data());
+            }
+        }
+        std::copy_n(h.data() + (n - 1) * hw, size_t(hw), state_.last_h.begin());
+        state_.position = p0 + n;
+    } catch (...) {
+        state_.restore(std::move(snap));
+        throw;
+    }
+}
+
+void Session::refresh_logits() {
+    if (state_.position == 0 || logits_position_ == state_.position) return;
+    lm_head(ctx_, model_.weights().hc_head, model_.weights().norm, state_.last_h.data(), logits_.data());
+    logits_position_ = state_.position;
+}
+
+void Session::mtp_logits(int32_t next_token, float* out) {
+    check_token(next_token, "next_token");
+    if (!state_.has_mtp) fail(DSV4_STATUS_UNSUPPORTED, "the model has no MTP block");
+    if (state_.position == 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "no token fed yet: MTP logits need a position");
+    const ModelConfig& c = model_.config();
+    const int64_t hw = int64_t(c.hc_mult) * c.hidden_size;
+    // A scratch copy of the MTP ring: the real one gets this position only
+    // once the next token is actually fed.
+    LayerState scratch = state_.mtp;
+    std::vector<float> h_out(static_cast<size_t>(hw));
+    mtp_forward(ctx_, model_.weights().mtp[0], scratch, state_.position - 1, 1, state_.last_h.data(), &next_token,
+                h_out.data());
+    dsv4::mtp_logits(ctx_, model_.weights().mtp[0], h_out.data(), out);
+}
+
+void Session::reset() {
+    state_.clear();
+    logits_position_ = 0;
+}
+
+}  // namespace dsv4
