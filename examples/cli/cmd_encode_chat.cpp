@@ -18,13 +18,15 @@ int run(const cli::Args& args) {
     const std::string effort = flags.get("--reasoning-effort", "");
     if (!flags.unknown().empty()) return cli::fail("encode-chat: unknown option " + flags.unknown()[0]);
     if (!flags.positional().empty())
-        return cli::fail("encode-chat: usage: dsv4 encode-chat --mode chat|thinking [--keep-thinking] "
-                         "[--reasoning-effort max|high] [--no-bos] < messages.json");
+        return cli::fail(
+            "encode-chat: usage: dsv4 encode-chat --mode chat|thinking [--keep-thinking] "
+            "[--reasoning-effort max|high] [--no-bos] < messages.json");
 
     dsv4_chat_params params;
     dsv4_chat_params_init(&params);
     int m = 0;
-    if (!cli::parse_chat_mode(mode, &m)) return cli::fail("encode-chat: --mode must be chat or thinking, got '" + mode + "'");
+    if (!cli::parse_chat_mode(mode, &m))
+        return cli::fail("encode-chat: --mode must be chat or thinking, got '" + mode + "'");
     params.mode = dsv4_chat_mode(m);
     params.drop_thinking = !keep_thinking;
     params.add_bos = !no_bos;

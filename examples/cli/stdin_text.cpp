@@ -17,9 +17,12 @@ std::string read_stdin() {
 }
 
 bool parse_chat_mode(const std::string& mode, int* out_mode) {
-    if (mode == "chat") *out_mode = DSV4_CHAT_MODE_CHAT;
-    else if (mode == "thinking") *out_mode = DSV4_CHAT_MODE_THINKING;
-    else return false;
+    if (mode == "chat")
+        *out_mode = DSV4_CHAT_MODE_CHAT;
+    else if (mode == "thinking")
+        *out_mode = DSV4_CHAT_MODE_THINKING;
+    else
+        return false;
     return true;
 }
 

@@ -278,6 +278,75 @@ DSV4_API dsv4_status dsv4_chat_encode(const char *messages_json, const dsv4_chat
 DSV4_API dsv4_status dsv4_chat_parse(const char *completion, size_t len, dsv4_chat_mode mode,
                                      char **out_message_json);
 
+/* ------------------------------------------------------------------------ */
+/* Text: tokenizer (Hugging Face tokenizer.json, byte-level BPE)             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct dsv4_tokenizer dsv4_tokenizer;
+
+/* Opens a tokenizer.json; tokenizer_config.json in the same directory, when
+ * present, names the BOS and EOS tokens. */
+DSV4_API dsv4_status dsv4_tokenizer_open(const char *tokenizer_json_path, dsv4_tokenizer **out_tokenizer);
+/* Opens MODEL_DIR/tokenizer.json (a checkpoint directory). */
+DSV4_API dsv4_status dsv4_tokenizer_open_dir(const char *model_dir, dsv4_tokenizer **out_tokenizer);
+/* Accepts NULL. Detokenizers of the tokenizer must be freed first. */
+DSV4_API void dsv4_tokenizer_free(dsv4_tokenizer *tokenizer);
+
+typedef enum dsv4_tokenize_flags {
+    /* Added tokens written in the text ("<think>", ...) become their ids, as
+     * Hugging Face does; without it all text is ordinary text (use that for
+     * untrusted input). */
+    DSV4_TOKENIZE_PARSE_SPECIAL = 1,
+    DSV4_TOKENIZE_ADD_BOS = 2 /* prepend the BOS token */
+} dsv4_tokenize_flags;
+
+/* Encodes len bytes of UTF-8 text (flags: dsv4_tokenize_flags ORed). Invalid
+ * UTF-8 fails with DSV4_STATUS_INVALID_ARGUMENT naming the byte offset.
+ * *out_tokens (n_tokens ids) is freed with dsv4_tokens_free. */
+DSV4_API dsv4_status dsv4_tokenizer_encode(const dsv4_tokenizer *tokenizer, const char *text, size_t len,
+                                           uint32_t flags, int32_t **out_tokens, size_t *out_n_tokens);
+DSV4_API void dsv4_tokens_free(int32_t *tokens);
+
+typedef enum dsv4_detokenize_flags {
+    DSV4_DETOKENIZE_SKIP_SPECIAL = 1 /* leave special tokens out of the text */
+} dsv4_detokenize_flags;
+
+/* Decodes tokens into UTF-8 text (invalid byte sequences become U+FFFD).
+ * *out_text (NUL-terminated, *out_len bytes) is freed with dsv4_string_free;
+ * out_len may be NULL. An id without a token fails naming it. */
+DSV4_API dsv4_status dsv4_tokenizer_decode(const dsv4_tokenizer *tokenizer, const int32_t *tokens, size_t n_tokens,
+                                           uint32_t flags, char **out_text, size_t *out_len);
+
+/* One past the largest token id (0 for NULL). */
+DSV4_API int32_t dsv4_tokenizer_vocab_size(const dsv4_tokenizer *tokenizer);
+/* The token's string as tokenizer.json writes it (byte-level characters for
+ * ordinary tokens), owned by the tokenizer; NULL for an id without a token. */
+DSV4_API const char *dsv4_tokenizer_token_string(const dsv4_tokenizer *tokenizer, int32_t token);
+/* The id of a token string (as tokenizer.json writes it). */
+DSV4_API dsv4_status dsv4_tokenizer_token_id(const dsv4_tokenizer *tokenizer, const char *token_string,
+                                             int32_t *out_token);
+DSV4_API bool dsv4_tokenizer_is_special(const dsv4_tokenizer *tokenizer, int32_t token);
+/* BOS / EOS ids from tokenizer_config.json, or -1. */
+DSV4_API int32_t dsv4_tokenizer_bos(const dsv4_tokenizer *tokenizer);
+DSV4_API int32_t dsv4_tokenizer_eos(const dsv4_tokenizer *tokenizer);
+
+/* Streaming detokenization: text is released in whole UTF-8 characters only;
+ * a token ending inside a character is held back until it completes. */
+typedef struct dsv4_detokenizer dsv4_detokenizer;
+
+/* flags: dsv4_detokenize_flags ORed. The tokenizer must outlive it. */
+DSV4_API dsv4_status dsv4_detokenizer_create(const dsv4_tokenizer *tokenizer, uint32_t flags,
+                                             dsv4_detokenizer **out_detokenizer);
+/* Feeds one token; *out_text (*out_len bytes, NUL-terminated, possibly empty)
+ * is the newly complete text, valid until the next call on the detokenizer. */
+DSV4_API dsv4_status dsv4_detokenizer_feed(dsv4_detokenizer *detokenizer, int32_t token, const char **out_text,
+                                           size_t *out_len);
+/* Releases what is held back (an unfinished character as U+FFFD) and empties
+ * the detokenizer. Same output rules as dsv4_detokenizer_feed. */
+DSV4_API dsv4_status dsv4_detokenizer_flush(dsv4_detokenizer *detokenizer, const char **out_text, size_t *out_len);
+/* Accepts NULL. */
+DSV4_API void dsv4_detokenizer_free(dsv4_detokenizer *detokenizer);
+
 #ifdef __cplusplus
 }
 #endif

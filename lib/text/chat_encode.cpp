@@ -22,7 +22,7 @@ const char* const kReasoningEffortMax =
 const std::map<std::string, std::string>& task_tokens() {
     static const std::map<std::string, std::string> t = {
         {"action", "<｜action｜>"}, {"query", "<｜query｜>"}, {"authority", "<｜authority｜>"},
-        {"domain", "<｜domain｜>"}, {"title", "<｜title｜>"},  {"read_url", "<｜read_url｜>"}};
+        {"domain", "<｜domain｜>"}, {"title", "<｜title｜>"}, {"read_url", "<｜read_url｜>"}};
     return t;
 }
 
@@ -95,8 +95,11 @@ ojson merge_tool_messages(const ojson& messages) {
                            {"tool_use_id", id != msg.end() && id->is_string() ? *id : ojson("")},
                            {"content", msg.contains("content") ? msg["content"] : ojson("")},
                            {"_index", i}};
-            if (prev_is_block_user) merged.back()["content_blocks"].push_back(std::move(block));
-            else merged.push_back({{"role", "user"}, {"content_blocks", ojson::array({std::move(block)})}, {"_index", i}});
+            if (prev_is_block_user)
+                merged.back()["content_blocks"].push_back(std::move(block));
+            else
+                merged.push_back(
+                    {{"role", "user"}, {"content_blocks", ojson::array({std::move(block)})}, {"_index", i}});
         } else if (role == "user") {
             ojson block = {{"type", "text"}, {"text", field_text(msg, "content", i)}};
             if (prev_is_block_user && !has_task(merged.back())) {
@@ -211,9 +214,12 @@ std::string render_user_blocks(const ojson& blocks, size_t index) {
                 if (!first_part) text += "\n\n";
                 first_part = false;
                 if (!part.is_object()) bad(at, "content: a tool result part must be an object");
-                const std::string type = part.contains("type") && part["type"].is_string() ? part["type"].get<std::string>() : "";
-                if (type == "text") text += field_text(part, "text", at);
-                else text += "[Unsupported " + type + "]";
+                const std::string type =
+                    part.contains("type") && part["type"].is_string() ? part["type"].get<std::string>() : "";
+                if (type == "text")
+                    text += field_text(part, "text", at);
+                else
+                    text += "[Unsupported " + type + "]";
             }
         } else {
             bad(at, "content of a tool message must be a string, null or a list of parts");
@@ -250,8 +256,10 @@ std::string render_message(size_t index, const ojson& messages, Mode mode, bool 
         if (truthy(msg, "response_format")) prompt += render_response_format(msg);
     } else if (role == "user") {
         prompt += kUser;
-        if (truthy(msg, "content_blocks")) prompt += render_user_blocks(msg["content_blocks"], at);
-        else prompt += field_text(msg, "content", at);
+        if (truthy(msg, "content_blocks"))
+            prompt += render_user_blocks(msg["content_blocks"], at);
+        else
+            prompt += field_text(msg, "content", at);
     } else if (role == "latest_reminder") {
         prompt += kLatestReminder + field_text(msg, "content", at);
     } else if (role == "assistant") {

@@ -58,9 +58,12 @@ std::string parse_invoke_name(std::string_view s, size_t offset) {
     if (s.substr(i, open.size()) != open) malformed(offset, "expected name=\"...\" in an invoke, got " + quote(s));
     std::string_view rest = s.substr(i + open.size());
     std::string_view close = "\">\n";
-    if (rest.size() >= 4 && rest.substr(rest.size() - 4) == "\">\n\n") rest.remove_suffix(4);
-    else if (rest.size() >= 3 && rest.substr(rest.size() - 3) == close) rest.remove_suffix(3);
-    else malformed(offset, "an invoke's name must end with \">\" and a newline, got " + quote(s));
+    if (rest.size() >= 4 && rest.substr(rest.size() - 4) == "\">\n\n")
+        rest.remove_suffix(4);
+    else if (rest.size() >= 3 && rest.substr(rest.size() - 3) == close)
+        rest.remove_suffix(3);
+    else
+        malformed(offset, "an invoke's name must end with \">\" and a newline, got " + quote(s));
     return std::string(rest);
 }
 
@@ -99,7 +102,8 @@ ojson parse_tool_calls(Cursor& c) {
         const size_t start = c.pos;
         auto h = c.read_until({invoke_open, block_close});
         if (h.stop < 0) malformed(start, "unterminated tool calls (missing " + block_close + ")");
-        if (h.before != ">\n") malformed(start, "expected \">\" and a newline before an invoke, got " + quote(h.before));
+        if (h.before != ">\n")
+            malformed(start, "expected \">\" and a newline before an invoke, got " + quote(h.before));
         if (h.stop == 1) break;
 
         const size_t name_at = c.pos;
@@ -134,8 +138,9 @@ ojson parse_tool_calls(Cursor& c) {
             } else {
                 v = ojson::parse(p.value, nullptr, false);
                 if (v.is_discarded())
-                    fail(DSV4_STATUS_FORMAT, "malformed completion: tool call \"" + name + "\" parameter \"" + p.name +
-                                                 "\" has string=\"false\" but its value is not JSON: " + quote(p.value));
+                    fail(DSV4_STATUS_FORMAT,
+                         "malformed completion: tool call \"" + name + "\" parameter \"" + p.name +
+                             "\" has string=\"false\" but its value is not JSON: " + quote(p.value));
             }
             if (k) arg_text += ", ";
             arg_text += python_json_dumps(ojson(p.name)) + ": " + python_json_dumps(v);
@@ -170,13 +175,15 @@ ojson parse_completion(std::string_view text, Mode mode) {
     } else if (h.stop < 0) {
         malformed(text.size(), std::string("missing ") + kEos + " at the end of the completion");
     }
-    if (c.pos != text.size()) malformed(c.pos, "unexpected text after " + std::string(kEos) + ": " + quote(text.substr(c.pos)));
+    if (c.pos != text.size())
+        malformed(c.pos, "unexpected text after " + std::string(kEos) + ": " + quote(text.substr(c.pos)));
 
     for (const char* sp : {kBos, kEos, kThinkStart, kThinkEnd, kDsml}) {
         if (content.find(sp) != std::string::npos)
             fail(DSV4_STATUS_FORMAT, std::string("malformed completion: special string ") + sp + " inside the content");
         if (reasoning.find(sp) != std::string::npos)
-            fail(DSV4_STATUS_FORMAT, std::string("malformed completion: special string ") + sp + " inside the reasoning");
+            fail(DSV4_STATUS_FORMAT,
+                 std::string("malformed completion: special string ") + sp + " inside the reasoning");
     }
     return {{"role", "assistant"}, {"content", content}, {"reasoning_content", reasoning}, {"tool_calls", tool_calls}};
 }

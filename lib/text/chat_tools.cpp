@@ -85,8 +85,9 @@ std::string render_tool_calls(const ojson& tool_calls, size_t index) {
             if (!first) out += '\n';
             first = false;
             const bool is_str = it.value().is_string();
-            out += std::string("<") + kDsml + "parameter name=\"" + it.key() + "\" string=\"" + (is_str ? "true" : "false") +
-                   "\">" + (is_str ? it.value().get<std::string>() : python_json_dumps(it.value())) + "</" + kDsml +
+            out += std::string("<") + kDsml + "parameter name=\"" + it.key() + "\" string=\"" +
+                   (is_str ? "true" : "false") + "\">" +
+                   (is_str ? it.value().get<std::string>() : python_json_dumps(it.value())) + "</" + kDsml +
                    "parameter>";
         }
         out += std::string("\n</") + kDsml + "invoke>";

@@ -2,7 +2,6 @@
 
 #include <limits>
 
-
 namespace dsv4::text {
 
 namespace {
@@ -36,10 +35,14 @@ void dump(const ojson& v, std::string& out) {
         case ojson::value_t::number_float: {
             // Python writes non-finite floats as NaN / Infinity; nlohmann would write null.
             const double d = v.get<double>();
-            if (d != d) out += "NaN";
-            else if (d == std::numeric_limits<double>::infinity()) out += "Infinity";
-            else if (d == -std::numeric_limits<double>::infinity()) out += "-Infinity";
-            else out += v.dump();  // shortest round-trip form, same exponent rules as Python's repr
+            if (d != d)
+                out += "NaN";
+            else if (d == std::numeric_limits<double>::infinity())
+                out += "Infinity";
+            else if (d == -std::numeric_limits<double>::infinity())
+                out += "-Infinity";
+            else
+                out += v.dump();  // shortest round-trip form, same exponent rules as Python's repr
             break;
         }
         default:

@@ -18,10 +18,14 @@ int utf8_check_sequence(std::string_view s, size_t i) {
         // (ED A0..BF) and code points above U+10FFFF.
         unsigned char lo = 0x80, hi = 0xBF;
         if (k == 1) {
-            if (b0 == 0xE0) lo = 0xA0;
-            else if (b0 == 0xED) hi = 0x9F;
-            else if (b0 == 0xF0) lo = 0x90;
-            else if (b0 == 0xF4) hi = 0x8F;
+            if (b0 == 0xE0)
+                lo = 0xA0;
+            else if (b0 == 0xED)
+                hi = 0x9F;
+            else if (b0 == 0xF0)
+                lo = 0x90;
+            else if (b0 == 0xF4)
+                hi = 0x8F;
         }
         if (b < lo || b > hi) return 0;
     }
@@ -48,7 +52,8 @@ void utf8_require_valid(std::string_view s, const char* what) {
     if (bad == std::string_view::npos) return;
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(s[bad])));
-    fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(what) + " is not valid UTF-8: invalid or truncated sequence at byte offset " +
+    fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(what) +
+                                           " is not valid UTF-8: invalid or truncated sequence at byte offset " +
                                            std::to_string(bad) + " (byte " + hex + ")");
 }
 

@@ -41,7 +41,8 @@ std::string completion_of(const ojson& assistant, chat::Mode mode) {
     o.mode = mode;
     o.add_bos = false;
     const std::string prompt = chat::encode_messages(msgs, o);
-    const std::string prefix = std::string("<｜User｜>q<｜Assistant｜>") + (mode == chat::Mode::Thinking ? "<think>" : "</think>");
+    const std::string prefix =
+        std::string("<｜User｜>q<｜Assistant｜>") + (mode == chat::Mode::Thinking ? "<think>" : "</think>");
     REQUIRE(prompt.compare(0, prefix.size(), prefix) == 0);
     return prompt.substr(prefix.size());
 }
@@ -156,14 +157,15 @@ TEST_CASE("malformed completions fail with a clear error", "[chat][parse]") {
     CHECK(msg.find("trailing") != std::string::npos);
 
     // A string flag other than true/false.
-    CHECK(parse_status(call_open + "<｜DSML｜parameter name=\"x\" string=\"maybe\">1</｜DSML｜parameter>\n" + call_close,
-                       chat::Mode::Chat, &msg) == DSV4_STATUS_FORMAT);
+    CHECK(
+        parse_status(call_open + "<｜DSML｜parameter name=\"x\" string=\"maybe\">1</｜DSML｜parameter>\n" + call_close,
+                     chat::Mode::Chat, &msg) == DSV4_STATUS_FORMAT);
     CHECK(msg.find("string=") != std::string::npos);
 
     // string="false" with a value that is not JSON.
-    CHECK(parse_status(call_open + "<｜DSML｜parameter name=\"x\" string=\"false\">not json</｜DSML｜parameter>\n" +
-                           call_close,
-                       chat::Mode::Chat, &msg) == DSV4_STATUS_FORMAT);
+    CHECK(parse_status(
+              call_open + "<｜DSML｜parameter name=\"x\" string=\"false\">not json</｜DSML｜parameter>\n" + call_close,
+              chat::Mode::Chat, &msg) == DSV4_STATUS_FORMAT);
     CHECK(msg.find("not JSON") != std::string::npos);
     CHECK(msg.find("\"x\"") != std::string::npos);
 
@@ -226,10 +228,12 @@ TEST_CASE("drop_thinking, keep-thinking and reasoning effort", "[chat][encode]")
     chat::EncodeOptions o;
     o.mode = chat::Mode::Thinking;
     CHECK(chat::encode_messages(msgs, o) ==
-          "<｜begin▁of▁sentence｜><｜User｜>1+1?<｜Assistant｜></think>2<｜end▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜><think>");
+          "<｜begin▁of▁sentence｜><｜User｜>1+1?<｜Assistant｜></"
+          "think>2<｜end▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜><think>");
     o.drop_thinking = false;
     CHECK(chat::encode_messages(msgs, o) ==
-          "<｜begin▁of▁sentence｜><｜User｜>1+1?<｜Assistant｜><think>add</think>2<｜end▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜><think>");
+          "<｜begin▁of▁sentence｜><｜User｜>1+1?<｜Assistant｜><think>add</"
+          "think>2<｜end▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜><think>");
     o.drop_thinking = true;
     o.reasoning_effort = "max";
     const std::string with_effort = chat::encode_messages(msgs, o);

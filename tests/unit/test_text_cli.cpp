@@ -63,9 +63,11 @@ TEST_CASE("dsv4 encode-chat options and errors", "[cli][chat]") {
     const std::string msgs =
         R"([{"role":"user","content":"a"},{"role":"assistant","reasoning_content":"r","content":"b"},{"role":"user","content":"c"}])";
     CHECK(run_cli("encode-chat --mode thinking", msgs).out ==
-          "<｜begin▁of▁sentence｜><｜User｜>a<｜Assistant｜></think>b<｜end▁of▁sentence｜><｜User｜>c<｜Assistant｜><think>");
+          "<｜begin▁of▁sentence｜><｜User｜>a<｜Assistant｜></"
+          "think>b<｜end▁of▁sentence｜><｜User｜>c<｜Assistant｜><think>");
     CHECK(run_cli("encode-chat --mode thinking --keep-thinking", msgs).out ==
-          "<｜begin▁of▁sentence｜><｜User｜>a<｜Assistant｜><think>r</think>b<｜end▁of▁sentence｜><｜User｜>c<｜Assistant｜><think>");
+          "<｜begin▁of▁sentence｜><｜User｜>a<｜Assistant｜><think>r</"
+          "think>b<｜end▁of▁sentence｜><｜User｜>c<｜Assistant｜><think>");
     CHECK(run_cli("encode-chat --mode thinking --reasoning-effort max", msgs).out.find("Reasoning Effort: Absolute") !=
           std::string::npos);
     CHECK(run_cli("encode-chat --mode sleepy", msgs).exit_code != 0);
@@ -93,4 +95,24 @@ TEST_CASE("dsv4 parse-completion prints the message as JSON", "[cli][chat]") {
                             "x\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"f\">\n<｜end▁of▁sentence｜>");
     CHECK(bad.exit_code != 0);
     CHECK(bad.out.empty());
+}
+
+TEST_CASE("dsv4 tokenize and detokenize", "[cli][tokenizer]") {
+    const std::string fixture = std::string(DSV4_SOURCE_DIR) + "/tests/data/tokenizer_fixture/tokenizer.json";
+    Run r = run_cli("tokenize --tokenizer '" + fixture + "'", "<|bos|>hello world");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "[351,82,85,86]\n");
+    r = run_cli("tokenize --tokenizer '" + fixture + "' --no-special --bos", "hello");
+    CHECK(r.out == "[351,82]\n");
+    r = run_cli("tokenize --tokenizer '" + fixture + "' --json-lines", "\"hello\"\n\"a   b\"\n");
+    CHECK(r.out == "[82]\n[0,87,73,1]\n");
+    r = run_cli("tokenize --tokenizer '" + fixture + "'", "bad \xFF utf-8");
+    CHECK(r.exit_code != 0);
+    CHECK(r.out.empty());
+    r = run_cli("detokenize --tokenizer '" + fixture + "'", "[351,82,85,86]");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "<|bos|>hello world");
+    r = run_cli("detokenize --tokenizer '" + fixture + "' --skip-special", "[351,82,85,86]");
+    CHECK(r.out == "hello world");
+    CHECK(run_cli("detokenize --tokenizer '" + fixture + "'", "[1, \"x\"]").exit_code != 0);
 }
