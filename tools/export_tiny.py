@@ -20,7 +20,10 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tinyv4 import bpe, card, checkpoint, corpus, safetensors  # noqa: E402
 from tinyv4.config import V4Config  # noqa: E402
-from tinyv4.evaluate import evaluate  # noqa: E402
+from tinyv4.evaluate import evaluate, greedy  # noqa: E402
+
+PROMPTS = ["import os\n\n\ndef ", "class ", "    for i in range("]
+N_NEW = 32
 from tinyv4.model import Transformer  # noqa: E402
 
 
@@ -41,6 +44,8 @@ def main():
     ap.add_argument("--root", default=corpus.DEFAULT_ROOT)
     ap.add_argument("--cache", default=corpus.DEFAULT_CACHE)
     ap.add_argument("--skip-eval", action="store_true")
+    ap.add_argument("--eval-tokens", type=int, default=0,
+                    help="evaluate only this many tokens per split (quick checks; 0 = all)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     tok_dir = args.tokenizer or args.out
@@ -76,6 +81,8 @@ def main():
                                                           args.cache, "train"))
         sample_ids = [bos] + tok.encode(sample)
         quant, _ = checkpoint.load_model(args.out)
+        if args.eval_tokens:
+            held_ids, sample_ids = held_ids[:args.eval_tokens], sample_ids[:args.eval_tokens]
         for label, m in (("float", model), ("quantized", quant)):
             for split, ids in (("heldout", held_ids), ("sample", sample_ids)):
                 t = time.time()
@@ -84,6 +91,13 @@ def main():
                 print(f"{label} {split}: ppl {r['ppl']:.3f} top1 {r['top1_acc']:.3f} "
                       f"mtp agreement {r['mtp_agreement']:.3f} ({time.time() - t:.0f}s)",
                       flush=True)
+        # greedy continuations of the quantized model: token ids an engine should reproduce
+        metrics["greedy"] = []
+        for p in PROMPTS:
+            ids = [bos] + tok.encode(p)
+            out = greedy(quant, ids, N_NEW)
+            metrics["greedy"].append({"prompt": p, "prompt_ids": ids, "ids": out,
+                                      "text": tok.decode(out[1:])})
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
         f.write("\n")

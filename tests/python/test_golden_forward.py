@@ -31,3 +31,17 @@ def test_golden_logits(conformance_dir, name):
     assert np.abs(ours - dec).max(axis=1).max() < TOL
     assert (ours.argmax(1) == dec.argmax(1)).all()
     assert np.abs(mtp[0, P - 1].numpy() - g["mtp_logits"]).max() < TOL
+
+
+def test_short_prefixes_are_causal(conformance_dir):
+    """Sequences shorter than a compressor block (and than the window) must work, and any
+    prefix must give the same logits as the longer sequence at the same positions."""
+    model, _ = checkpoint.load_model(os.path.join(conformance_dir, "golden", "tiny-s4", "model"))
+    toks = torch.from_numpy(np.load(os.path.join(conformance_dir, "golden", "tiny-s4",
+                                                 "golden.npz"))["tokens"][:40].astype(np.int64))
+    with torch.no_grad():
+        full, full_mtp = model(toks[None], toks[None])
+        for m in (1, 2, 3, 4, 5, 17, 33):
+            part, part_mtp = model(toks[None, :m], toks[None, :m])
+            assert torch.allclose(part[0], full[0, :m], atol=1e-4), m
+            assert torch.allclose(part_mtp[0], full_mtp[0, :m], atol=1e-4), m

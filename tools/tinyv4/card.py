@@ -37,6 +37,9 @@ def render(cfg, st, metrics, log, out_dir):
             return f"| {label} | {split} | (not measured) | | | |"
         return (f"| {label} | {split} | {r['ppl']:.3f} | {r['top1_acc']:.3f} | "
                 f"{r['mtp_agreement']:.3f} | {r['mtp_top1_acc']:.3f} |")
+    samples = "\n\n".join("```python\n" + g["text"] + "\n```" for g in metrics.get("greedy", []))
+    N = len(metrics["greedy"][0]["ids"]) - len(metrics["greedy"][0]["prompt_ids"]) \
+        if metrics.get("greedy") else 0
     n_scored = metrics.get("float_heldout", {}).get("tokens_scored", "?")
     n_sample = metrics.get("float_sample", {}).get("tokens_scored", "?")
     ratios = ", ".join(map(str, cfg.compress_ratios))
@@ -139,6 +142,11 @@ the main model's argmax at t+1; MTP top-1 = same argmax against the true token t
 {row('quantized', 'heldout')}
 {row('float', 'sample')}
 {row('quantized', 'sample')}
+
+Greedy continuations of the quantized model (BOS + prompt, {N} new tokens; the token ids are
+in `metrics.json` under `greedy`, for engine comparison - near-ties may legitimately flip):
+
+{samples}
 
 The forward used here reproduces the conformance golden logits of DeepSeek's reference
 code to ~1e-5 (`tests/python/test_golden_forward.py`).

@@ -47,3 +47,14 @@ def evaluate(model, ids, seq=512, batch=8):
             "top1_acc": main_hit / n,
             "mtp_agreement": agree / max(n_mtp, 1), "mtp_top1_acc": mtp_hit / max(n_mtp, 1),
             "mtp_positions": n_mtp, "windows": len(ws), "seq": seq}
+
+
+@torch.no_grad()
+def greedy(model, ids, n_new):
+    """Greedy continuation by full recomputation (slow, exact): engine cross-check data."""
+    model.eval()
+    ids = list(ids)
+    for _ in range(n_new):
+        logits, _ = model(torch.tensor([ids], dtype=torch.long))
+        ids.append(int(logits[0, -1].argmax()))
+    return ids

@@ -112,6 +112,8 @@ class Compressor(nn.Module):
         B, T, _ = x.shape
         R, c = self.ratio, self.width
         nb = T // R
+        if nb == 0:                                                         # no complete block yet
+            return x.new_zeros(B, 0, c)
         kc = self.ape.shape[1]
         a = self.wkv(x[:, :nb * R]).view(B, nb, R, kc)
         g = self.wgate(x[:, :nb * R]).view(B, nb, R, kc) + self.ape       # g_t + ape[t mod R]
