@@ -5,6 +5,8 @@
 #include <string>
 
 #include "dsv4/dsv4.h"
+#include "text/sampler.h"
+#include "text/stop_matcher.h"
 #include "text/stream_decoder.h"
 #include "text/tokenizer.h"
 
@@ -14,5 +16,14 @@ struct dsv4_tokenizer {
 
 struct dsv4_detokenizer {
     dsv4::text::StreamDecoder decoder;
+    std::string last;  // the text returned by the last feed/flush, kept for the caller
+};
+
+struct dsv4_sampler {
+    dsv4::text::Sampler sampler;
+};
+
+struct dsv4_stop_matcher {
+    dsv4::text::StopMatcher matcher;
     std::string last;  // the text returned by the last feed/flush, kept for the caller
 };

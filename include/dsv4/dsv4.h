@@ -347,6 +347,70 @@ DSV4_API dsv4_status dsv4_detokenizer_flush(dsv4_detokenizer *detokenizer, const
 /* Accepts NULL. */
 DSV4_API void dsv4_detokenizer_free(dsv4_detokenizer *detokenizer);
 
+/* ------------------------------------------------------------------------ */
+/* Text: sampling and stop conditions                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct dsv4_sampler dsv4_sampler;
+
+/* Order of operations: logit bias, penalties (over the last penalty_last_n
+ * accepted tokens), then greedy (temperature <= 0) or temperature sampling
+ * restricted by top-k, top-p and min-p. Ties go to the lower token id. The
+ * random sequence is the library's own (xoshiro256**): a seed gives the same
+ * tokens on every platform. */
+typedef struct dsv4_sampler_params {
+    size_t struct_size;       /* sizeof(dsv4_sampler_params) */
+    float temperature;        /* <= 0: greedy (default 1) */
+    int32_t top_k;            /* 0: off (default) */
+    float top_p;              /* in (0, 1]; 1: off (default) */
+    float min_p;              /* in [0, 1]; 0: off (default) */
+    float repetition_penalty; /* > 0; 1: off (default) */
+    float presence_penalty;   /* 0: off (default) */
+    float frequency_penalty;  /* 0: off (default) */
+    int32_t penalty_last_n;   /* -1: all accepted tokens, 0: none (default 64) */
+    uint64_t seed;            /* default 0 */
+    /* n_logit_bias (token, value) pairs added to the logits. */
+    const int32_t *logit_bias_tokens;
+    const float *logit_bias_values;
+    size_t n_logit_bias;
+    /* Tokens that end generation (see dsv4_sampler_is_stop_token). */
+    const int32_t *stop_tokens;
+    size_t n_stop_tokens;
+} dsv4_sampler_params;
+
+DSV4_API void dsv4_sampler_params_init(dsv4_sampler_params *params);
+/* params may be NULL (defaults); its arrays are copied. */
+DSV4_API dsv4_status dsv4_sampler_create(const dsv4_sampler_params *params, dsv4_sampler **out_sampler);
+/* Accepts NULL. */
+DSV4_API void dsv4_sampler_free(dsv4_sampler *sampler);
+/* Picks the next token from n_vocab logits. Does not record it: call
+ * dsv4_sampler_accept with the token actually used. */
+DSV4_API dsv4_status dsv4_sampler_sample(dsv4_sampler *sampler, const float *logits, size_t n_vocab,
+                                         int32_t *out_token);
+/* Records a token (generated or from the prompt) for the penalties. */
+DSV4_API dsv4_status dsv4_sampler_accept(dsv4_sampler *sampler, int32_t token);
+/* Forgets accepted tokens and restarts the random sequence from the seed. */
+DSV4_API void dsv4_sampler_reset(dsv4_sampler *sampler);
+DSV4_API bool dsv4_sampler_is_stop_token(const dsv4_sampler *sampler, int32_t token);
+
+/* Stop strings over streamed text (e.g. the output of dsv4_detokenizer_feed):
+ * text that may be the start of a stop string is held back until decided,
+ * so a stop string split across pieces is never shown. */
+typedef struct dsv4_stop_matcher dsv4_stop_matcher;
+
+/* n_stop_strings NUL-terminated, non-empty UTF-8 strings (copied). */
+DSV4_API dsv4_status dsv4_stop_matcher_create(const char *const *stop_strings, size_t n_stop_strings,
+                                              dsv4_stop_matcher **out_matcher);
+/* Feeds len bytes. *out_text (*out_len bytes) is the text safe to show,
+ * valid until the next call on the matcher; *out_stopped becomes true when a
+ * stop string completes (the text then ends just before it). */
+DSV4_API dsv4_status dsv4_stop_matcher_feed(dsv4_stop_matcher *matcher, const char *text, size_t len,
+                                            const char **out_text, size_t *out_len, bool *out_stopped);
+/* At the end of generation: releases held-back text and starts over. */
+DSV4_API dsv4_status dsv4_stop_matcher_flush(dsv4_stop_matcher *matcher, const char **out_text, size_t *out_len);
+/* Accepts NULL. */
+DSV4_API void dsv4_stop_matcher_free(dsv4_stop_matcher *matcher);
+
 #ifdef __cplusplus
 }
 #endif

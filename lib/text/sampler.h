@@ -1,0 +1,53 @@
+// Next-token sampling from logits: logit bias, repetition / presence / frequency penalties, then
+// greedy or temperature sampling restricted by top-k, top-p and min-p. Deterministic for a seed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "text/rng.h"
+
+namespace dsv4::text {
+
+struct SamplerParams {
+    float temperature = 1.0f;         // <= 0: greedy
+    int32_t top_k = 0;                // 0: off
+    float top_p = 1.0f;               // 1: off
+    float min_p = 0.0f;               // 0: off
+    float repetition_penalty = 1.0f;  // 1: off; positive logits divided, negative multiplied
+    float presence_penalty = 0.0f;    // subtracted once from every token seen
+    float frequency_penalty = 0.0f;   // subtracted per occurrence
+    int32_t penalty_last_n = 64;      // accepted tokens the penalties see; -1: all, 0: none
+    uint64_t seed = 0;
+    std::vector<std::pair<int32_t, float>> logit_bias;  // added to the logit of a token
+    std::vector<int32_t> stop_tokens;
+};
+
+class Sampler {
+public:
+    // Throws DSV4_STATUS_INVALID_ARGUMENT naming a parameter out of range.
+    explicit Sampler(SamplerParams params);
+
+    // Picks a token from n logits (does not record it: call accept()). Fails for NaN logits, bias
+    // tokens outside [0, n), or when every logit is -inf.
+    int32_t sample(const float* logits, size_t n);
+    // Records a token in the history the penalties look at.
+    void accept(int32_t token);
+    // Forgets the history and restarts the random sequence from the seed.
+    void reset();
+    bool is_stop_token(int32_t token) const;
+
+    const SamplerParams& params() const { return p_; }
+
+private:
+    SamplerParams p_;
+    Xoshiro256 rng_;
+    std::deque<int32_t> history_;
+    std::vector<float> work_;  // reused between calls
+    std::vector<int32_t> order_;
+};
+
+}  // namespace dsv4::text
