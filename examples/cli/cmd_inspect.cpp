@@ -36,13 +36,42 @@ const char* attention_kind(int ratio) {
     return "HCA";
 }
 
+// KV/session state per context length: per-ratio sizing makes it grow by
+// about (sum over layers of d/R) per token rather than L x d.
+void print_session_memory(dsv4_model* model, const dsv4_model_info& info) {
+    dsv4_session_info one, two;
+    one.struct_size = two.struct_size = sizeof one;
+    if (dsv4_model_estimate_session_bytes(model, 4096, &one) != DSV4_STATUS_OK ||
+        dsv4_model_estimate_session_bytes(model, 8192, &two) != DSV4_STATUS_OK)
+        return;
+    std::printf("session:      %s per token (%.1f bytes), %s fixed (windows + carry)\n",
+                human_bytes(double(two.state_bytes - one.state_bytes) / 4096.0).c_str(),
+                double(two.state_bytes - one.state_bytes) / 4096.0,
+                human_bytes(double(one.window_bytes + one.carry_bytes)).c_str());
+    const uint64_t contexts[] = {4096, 131072, 1048576};
+    const char* names[] = {"4K", "128K", "1M"};
+    for (int i = 0; i < 3; ++i) {
+        if (contexts[i] > info.max_context) {
+            std::printf("  at %-5s    beyond the model's context limit\n", names[i]);
+            continue;
+        }
+        dsv4_session_info s;
+        s.struct_size = sizeof s;
+        if (dsv4_model_estimate_session_bytes(model, contexts[i], &s) != DSV4_STATUS_OK) continue;
+        std::printf("  at %-5s    %s (window %s, compressed %s, indexer %s, carry %s)\n", names[i],
+                    human_bytes(double(s.state_bytes)).c_str(), human_bytes(double(s.window_bytes)).c_str(),
+                    human_bytes(double(s.compressed_bytes)).c_str(), human_bytes(double(s.indexer_bytes)).c_str(),
+                    human_bytes(double(s.carry_bytes)).c_str());
+    }
+}
+
 int run(const cli::Args& args) {
     cli::Flags flags(args);
     std::string model_dir = flags.get("--model", "", "-m");
     auto pos = flags.positional();
     if (model_dir.empty() && !pos.empty()) model_dir = pos[0];
     if (!flags.unknown().empty()) return cli::fail("inspect: unknown option " + flags.unknown()[0]);
-    if (model_dir.empty()) return cli::fail("inspect: usage: dsv4 inspect MODEL_DIR");
+    model_dir = cli::model_dir_or_default(model_dir);
 
     dsv4_model_params params;
     dsv4_model_params_init(&params);
@@ -85,6 +114,7 @@ int run(const cli::Args& args) {
         if (info.bytes_by_dtype[d])
             std::printf("  %-8s    %s (%llu)\n", dsv4_dtype_name(dsv4_dtype(d)), human_bytes(double(info.bytes_by_dtype[d])).c_str(),
                         (unsigned long long)info.bytes_by_dtype[d]);
+    print_session_memory(model, info);
     dsv4_model_close(model);
     return 0;
 }
