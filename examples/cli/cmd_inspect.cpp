@@ -5,6 +5,7 @@
 #include <dsv4/dsv4.h>
 
 #include "command.h"
+#include "default_model.h"
 #include "progress_bar.h"
 
 namespace {
