@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ public:
     virtual ~Backend() = default;
     virtual const char* name() const = 0;
     virtual BackendCaps caps() const = 0;
+    // The backend as configured for one model: its own n_threads (0: one per
+    // core). Registered backends are prototypes; stateless ones share themselves.
+    virtual std::shared_ptr<const Backend> instantiate(int n_threads) const;
 
     // y[i][r - row0] = W[r, :] . x[i] for r in [row0, row0 + rows), i < n.
     // W stays in its checkpoint format (BF16 / FP8 block scales / packed FP4).

@@ -6,6 +6,10 @@
 
 namespace dsv4 {
 
+std::shared_ptr<const Backend> Backend::instantiate(int) const {
+    return std::shared_ptr<const Backend>(this, [](const Backend*) {});
+}
+
 const std::vector<const Backend*>& all_backends() {
     static const CpuBackend cpu;
     static const ReferenceBackend reference;

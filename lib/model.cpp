@@ -36,7 +36,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     if (!backend)
         fail(DSV4_STATUS_UNSUPPORTED, "backend '" + opts.backend + "' is not compiled in (known: " + backend_names_joined() + ")");
     auto m = std::unique_ptr<Model>(new Model());
-    m->backend_ = backend;
+    m->backend_instance_ = backend->instantiate(opts.n_threads);
+    m->backend_ = m->backend_instance_.get();
     m->path_ = dir;
     m->options_ = opts;
     m->config_ = load_config(dir + "/config.json");

@@ -59,6 +59,7 @@ private:
     ModelWeights weights_;
     ModelStats stats_;
     const Backend* backend_ = nullptr;
+    std::shared_ptr<const Backend> backend_instance_;  // owns backend_ (with the model's threads)
 };
 
 }  // namespace dsv4

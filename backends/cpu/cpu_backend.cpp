@@ -1,40 +1,297 @@
 #include "cpu/cpu_backend.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
-#include <Eigen/Core>
-
-#include "linear.h"
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+#include "error.h"
+#include "quant.h"
 
 namespace dsv4 {
 
+namespace {
+
+using cpu::Kernels;
+
+double e8m0_d(uint8_t e) { return double(e8m0_to_float(e)); }
+
+// Per-thread scratch, reused across calls (grows, never shrinks).
+template <class T>
+T* scratch(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Tasks of `chunk` rows (a multiple of `align`), about 8 per thread so a busy
+// core does not hold the others up.
+int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
+    int64_t c = ceil_div(rows, int64_t(threads) * 8);
+    c = std::max(c, min_rows);
+    return ceil_div(c, align) * align;
+}
+
+// Decodes W[row, k0:k0+kb) into dst[k * 16] (one column of a packed panel).
+void decode_segment(const Linear& w, int64_t row, int64_t k0, int64_t kb, double* dst) {
+    const int64_t in = w.in;
+    switch (w.format) {
+        case LinearFormat::BF16: {
+            const uint16_t* src = w.weight->as<uint16_t>() + row * in + k0;
+            for (int64_t k = 0; k < kb; ++k) dst[k * 16] = bf16_to_float(src[k]);
+            return;
+        }
+        case LinearFormat::FP8: {
+            const uint8_t* src = w.weight->data + row * in;
+            const uint8_t* s = w.scale->data + (row / 128) * ceil_div(in, 128);
+            for (int64_t k = k0; k < k0 + kb;) {
+                const int64_t end = std::min(k0 + kb, (k / 128 + 1) * 128);
+                const float sc = e8m0_to_float(s[k / 128]);
+                for (; k < end; ++k) dst[(k - k0) * 16] = kFp8E4m3Table[src[k]] * sc;
+            }
+            return;
+        }
+        case LinearFormat::FP4: {
+            const uint8_t* src = w.weight->data + row * (in / 2);
+            const uint8_t* s = w.scale->data + row * (in / 32);
+            for (int64_t k = k0; k < k0 + kb; k += 2) {
+                const float sc = e8m0_to_float(s[k / 32]);
+                const uint8_t b = src[k / 2];
+                dst[(k - k0) * 16] = kFp4E2m1Table[b & 0xF] * sc;
+                if (k + 1 < k0 + kb) dst[(k + 1 - k0) * 16] = kFp4E2m1Table[b >> 4] * sc;
+            }
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int n_threads) : n_threads_(n_threads > 0 ? n_threads : cpu::ThreadPool::hardware_threads()) {}
+CpuBackend::~CpuBackend() = default;
+
+BackendCaps CpuBackend::caps() const {
+    BackendCaps c;
+    c.simd = cpu::active_isa() != cpu::Isa::Scalar;
+    c.multithreaded = n_threads_ > 1;
+    return c;
+}
+
+std::shared_ptr<const Backend> CpuBackend::instantiate(int n_threads) const {
+    return std::make_shared<CpuBackend>(n_threads);
+}
+
+int CpuBackend::threads() const { return n_threads_; }
+
+cpu::ThreadPool& CpuBackend::pool() const {
+    std::call_once(pool_once_, [this] { pool_ = std::make_unique<cpu::ThreadPool>(n_threads_); });
+    return *pool_;
+}
+
 void CpuBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                         float* y, int64_t ldy) const {
-    using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    // Dequantize a tile of rows (bounded scratch, never the whole weight), then
-    // one GEMM of the tile against every activation row. Products accumulate
-    // in double: the model snaps activations onto FP8/FP4 grids, and float
-    // accumulation error flips values that sit near a rounding midpoint,
-    // which the conformance vectors (computed with accurate sums) notice.
-    constexpr int64_t kTile = 64;
+    if (rows <= 0 || n <= 0) return;
+    if (row0 < 0 || row0 + rows > w.out)
+        fail(DSV4_STATUS_INTERNAL, "rows [" + std::to_string(row0) + ", " + std::to_string(row0 + rows) +
+                                       ") out of range for '" + w.weight->name + "'");
+    if (n >= kGemmMinTokens) matmul_gemm(w, row0, rows, x, ldx, n, y, ldy);
+    else matmul_gemv(w, row0, rows, x, ldx, n, y, ldy);
+}
+
+void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
+                             float* y, int64_t ldy) const {
+    const Kernels& K = cpu::kernels();
     const int64_t in = w.in;
-    RowMat X(n, in);
+    // Activations in double, once per call; FP4 in its paired layout.
+    thread_local std::vector<double> xbuf;
+    double* xd = scratch(xbuf, size_t(n * in) + (w.format == LinearFormat::FP4 ? size_t(in) : 0));
     for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < in; ++j) X(i, j) = double(x[i * ldx + j]);
-    std::vector<float> row(static_cast<size_t>(in));
-    RowMat W(kTile, in);
-    RowMat Y;
-    for (int64_t t0 = 0; t0 < rows; t0 += kTile) {
-        const int64_t tr = std::min(kTile, rows - t0);
-        for (int64_t r = 0; r < tr; ++r) {
-            dequant_linear_row(w, row0 + t0 + r, row.data());
-            for (int64_t j = 0; j < in; ++j) W(r, j) = double(row[size_t(j)]);
+        for (int64_t k = 0; k < in; ++k) xd[i * in + k] = x[i * ldx + k];
+    if (w.format == LinearFormat::FP4) {
+        double* tmp = xd + n * in;
+        for (int64_t i = 0; i < n; ++i) {
+            std::copy_n(xd + i * in, in, tmp);
+            cpu::fp4_pair_x(tmp, in, xd + i * in);
         }
-        Y.noalias() = X * W.topRows(tr).transpose();
-        for (int64_t i = 0; i < n; ++i)
-            for (int64_t r = 0; r < tr; ++r) y[i * ldy + t0 + r] = float(Y(i, r));
     }
+    const int T = threads();
+    switch (w.format) {
+        case LinearFormat::BF16: {
+            const uint16_t* W = w.weight->as<uint16_t>();
+            const int64_t chunk = row_chunk(rows, T, 16, 32);
+            pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
+                const int64_t a = t * chunk, b = std::min(rows, a + chunk);
+                K.gemv_bf16(W + (row0 + a) * in, in, b - a, xd, in, n, y + a, ldy);
+            });
+            return;
+        }
+        case LinearFormat::FP8: {
+            // Tasks follow the 128-row scale blocks: each folds its block's
+            // scales (and the decode factor) into a copy of x.
+            const uint8_t* W = w.weight->data;
+            const uint8_t* S = w.scale->data;
+            const int64_t scols = ceil_div(in, 128);
+            const int64_t b0 = row0 / 128, b1 = (row0 + rows - 1) / 128;
+            pool().for_each(b1 - b0 + 1, [&](int64_t t, int) {
+                const int64_t blk = b0 + t;
+                const int64_t a = std::max(row0, blk * 128), b = std::min(row0 + rows, blk * 128 + 128);
+                thread_local std::vector<double> xsbuf;
+                double* xs = scratch(xsbuf, size_t(n * in));
+                const uint8_t* s = S + blk * scols;
+                for (int64_t c = 0; c < scols; ++c) {
+                    const double f = e8m0_d(s[c]) * K.fp8_x_factor;
+                    const int64_t k1 = std::min(in, c * 128 + 128);
+                    for (int64_t i = 0; i < n; ++i)
+                        for (int64_t k = c * 128; k < k1; ++k) xs[i * in + k] = xd[i * in + k] * f;
+                }
+                K.gemv_fp8(W + a * in, in, b - a, xs, in, n, y + (a - row0), ldy);
+            });
+            return;
+        }
+        case LinearFormat::FP4: {
+            if (in % 32) fail(DSV4_STATUS_INTERNAL, "FP4 weight '" + w.weight->name + "' has in % 32 != 0");
+            const uint8_t* W = w.weight->data;
+            const uint8_t* S = w.scale->data;
+            const int64_t chunk = row_chunk(rows, T, 8, 16);
+            pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
+                const int64_t a = t * chunk, b = std::min(rows, a + chunk);
+                K.gemv_fp4(W + (row0 + a) * (in / 2), S + (row0 + a) * (in / 32), in, b - a, xd, in, n, y + a, ldy);
+            });
+            return;
+        }
+    }
+}
+
+void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
+                             float* y, int64_t ldy) const {
+    // C[n, rows] = X[n, in] . W^T, in tasks of kTaskRows rows: each decodes
+    // its rows block by block (kc inputs deep) into packed 16-row panels of
+    // doubles (a small per-thread scratch, never the whole weight) and runs
+    // the micro-kernel over every token.
+    constexpr int64_t kTaskRows = 64, kKc = 256;
+    const Kernels& K = cpu::kernels();
+    const int64_t in = w.in;
+    thread_local std::vector<double> xbuf;
+    double* xd = scratch(xbuf, size_t(n * in));
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < in; ++k) xd[i * in + k] = x[i * ldx + k];
+    pool().for_each(ceil_div(rows, kTaskRows), [&](int64_t t, int) {
+        const int64_t a = t * kTaskRows, nr = std::min(rows - a, kTaskRows), panels = ceil_div(nr, 16);
+        thread_local std::vector<double> pack_buf, c_buf;
+        double* pack = scratch(pack_buf, size_t(panels * kKc * 16));
+        double* C = scratch(c_buf, size_t(n * kTaskRows));
+        std::fill(C, C + n * kTaskRows, 0.0);
+        for (int64_t k0 = 0; k0 < in; k0 += kKc) {
+            const int64_t kb = std::min(kKc, in - k0);
+            for (int64_t r = 0; r < panels * 16; ++r) {
+                double* dst = pack + (r / 16) * kKc * 16 + (r % 16);
+                if (r < nr) decode_segment(w, row0 + a + r, k0, kb, dst);
+                else
+                    for (int64_t k = 0; k < kb; ++k) dst[k * 16] = 0.0;
+            }
+            for (int64_t p = 0; p < panels; ++p)
+                K.gemm_panel16(xd + k0, in, n, pack + p * kKc * 16, kb, C + p * 16, kTaskRows);
+        }
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t r = 0; r < nr; ++r) y[i * ldy + a + r] = float(C[i * kTaskRows + r]);
+    });
+}
+
+void CpuBackend::hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
+                          float* y) const {
+    const Kernels& K = cpu::kernels();
+    std::vector<float> rs(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        const float* xi = x + i * width;
+        rs[size_t(i)] = 1.0f / std::sqrt(float(K.dot_f32(xi, xi, width)) / float(width) + eps);
+    }
+    const int64_t tasks = n * n_out;
+    auto body = [&](int64_t t, int) {
+        const int64_t i = t / n_out, o = t % n_out;
+        y[i * n_out + o] = float(K.dot_f32(m + o * width, x + i * width, width)) * rs[size_t(i)];
+    };
+    if (tasks * width < (1 << 18)) {
+        for (int64_t t = 0; t < tasks; ++t) body(t, 0);
+        return;
+    }
+    pool().for_each(tasks, body);
+}
+
+void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
+    const Kernels& K = cpu::kernels();
+    auto head = [&](int64_t h, int) {
+        thread_local std::vector<float> pbuf;
+        float* p = scratch(pbuf, size_t(a.n_kv));
+        const float* q = a.q + h * a.dim;
+        float* o = a.out + h * a.dim;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < a.n_kv; ++j) {
+            p[j] = float(K.dot_f32(q, a.kv[j], a.dim)) * a.scale;
+            mx = std::max(mx, p[j]);
+        }
+        float denom = 0.0f;
+        for (int64_t j = 0; j < a.n_kv; ++j) {
+            p[j] = std::exp(p[j] - mx);
+            denom += p[j];
+        }
+        denom += std::exp(a.sink[h] - mx);
+        std::fill(o, o + a.dim, 0.0f);
+        for (int64_t j = 0; j < a.n_kv; ++j) K.axpy_f32(p[j] / denom, a.kv[j], o, a.dim);
+    };
+    if (int64_t(a.n_heads) * a.n_kv * a.dim < (1 << 16)) {
+        for (int h = 0; h < a.n_heads; ++h) head(h, 0);
+        return;
+    }
+    pool().for_each(a.n_heads, head);
+}
+
+void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys,
+                                int64_t count, float* scores) const {
+    const Kernels& K = cpu::kernels();
+    constexpr int64_t kChunk = 64;
+    auto body = [&](int64_t t, int) {
+        const int64_t b1 = std::min(count, (t + 1) * kChunk);
+        for (int64_t b = t * kChunk; b < b1; ++b) {
+            float s = 0.0f;
+            for (int h = 0; h < heads; ++h)
+                s += std::max(float(K.dot_f32(q + h * dim, keys + b * dim, dim)), 0.0f) * w[h];
+            scores[b] = s;
+        }
+    };
+    const int64_t tasks = ceil_div(count, kChunk);
+    if (count * heads * dim < (1 << 16)) {
+        for (int64_t t = 0; t < tasks; ++t) body(t, 0);
+        return;
+    }
+    pool().for_each(tasks, body);
+}
+
+void CpuBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
+                            float* y) const {
+    const int64_t I = e.w1.out, D = e.w1.in;
+    thread_local std::vector<float> buf;
+    float* gate = scratch(buf, size_t(n * I * 2 + n * D));
+    float* up = gate + n * I;
+    float* out = up + n * I;
+    matmul(e.w1, 0, I, x, D, n, gate, I);
+    matmul(e.w3, 0, I, x, D, n, up, I);
+    for (int64_t i = 0; i < n; ++i) {
+        const float rw = route_w ? route_w[i] : 1.0f;
+        for (int64_t j = 0; j < I; ++j) {
+            float gt = gate[i * I + j], u = up[i * I + j];
+            if (limit > 0) {
+                u = std::min(std::max(u, -limit), limit);
+                gt = std::min(gt, limit);
+            }
+            const float silu = gt / (1.0f + std::exp(-gt));
+            gate[i * I + j] = rw * (silu * u);
+        }
+    }
+    matmul(e.w2, 0, D, gate, I, n, out, D);
+    for (int64_t k = 0; k < n * D; ++k) y[k] += out[k];
 }
 
 }  // namespace dsv4

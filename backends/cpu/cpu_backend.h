@@ -1,17 +1,58 @@
-// "cpu": the default backend. It shares the reference kernels except where it
-// has a faster one (today: tiled dequantize + Eigen GEMM for linears); a
-// later stage adds SIMD kernels and threads.
+// "cpu": the default backend. SIMD kernels chosen at run time (AVX-512, AVX2,
+// scalar; see kernels.h) that decode BF16 / FP8 / FP4 weights in registers,
+// a persistent thread pool splitting rows (and heads) across cores, and a
+// packed double-precision GEMM for prefill-sized batches. Everything
+// accumulates in double, like the reference backend, so the two agree to
+// float32 rounding. Ops without a faster kernel fall back to the reference.
 #pragma once
+
+#include <memory>
+#include <mutex>
 
 #include "reference/reference_backend.h"
 
 namespace dsv4 {
 
+namespace cpu {
+class ThreadPool;
+}
+
 class CpuBackend : public ReferenceBackend {
 public:
+    // n_threads <= 0: one per online core (the pool starts on first use).
+    explicit CpuBackend(int n_threads = 0);
+    ~CpuBackend() override;
+
     const char* name() const override { return "cpu"; }
+    BackendCaps caps() const override;
+    std::shared_ptr<const Backend> instantiate(int n_threads) const override;
+
+    // Batches of at least this many tokens take the packed-GEMM path.
+    static constexpr int64_t kGemmMinTokens = 16;
+
     void matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
                 int64_t ldy) const override;
+    void hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
+                  float* y) const override;
+    void sparse_attention(const SparseAttentionArgs& a) const override;
+    void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
+                        float* scores) const override;
+    void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
+                    float* y) const override;
+
+    int threads() const;
+    cpu::ThreadPool& pool() const;
+
+    // The two matmul paths, public for tests.
+    void matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
+                     int64_t ldy) const;
+    void matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
+                     int64_t ldy) const;
+
+private:
+    int n_threads_;
+    mutable std::once_flag pool_once_;
+    mutable std::unique_ptr<cpu::ThreadPool> pool_;
 };
 
 }  // namespace dsv4

@@ -1,0 +1,80 @@
+// Run-time ISA selection for the cpu backend's kernels.
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "cpu/kernels.h"
+
+namespace dsv4::cpu {
+
+namespace {
+
+Isa detect() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        return Isa::Avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        return Isa::Avx2;
+    return Isa::Scalar;
+}
+
+Isa from_env(Isa best) {
+    const char* e = std::getenv("DSV4_CPU_ISA");
+    if (!e || !*e) return best;
+    Isa want = best;
+    if (!std::strcmp(e, "scalar")) want = Isa::Scalar;
+    else if (!std::strcmp(e, "avx2")) want = Isa::Avx2;
+    else if (!std::strcmp(e, "avx512")) want = Isa::Avx512;
+    return int(want) < int(best) ? want : best;
+}
+
+std::atomic<int>& active() {
+    static std::atomic<int> a{int(from_env(detected_isa()))};
+    return a;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+    switch (isa) {
+        case Isa::Avx512: return "avx512";
+        case Isa::Avx2: return "avx2";
+        default: return "scalar";
+    }
+}
+
+Isa detected_isa() {
+    static const Isa d = detect();
+    return d;
+}
+
+bool isa_supported(Isa isa) { return int(isa) <= int(detected_isa()); }
+
+Isa active_isa() { return Isa(active().load(std::memory_order_relaxed)); }
+
+Isa set_active_isa(Isa isa) {
+    if (!isa_supported(isa)) isa = detected_isa();
+    active().store(int(isa));
+    return isa;
+}
+
+const Kernels& kernels_for(Isa isa) {
+    switch (isa) {
+        case Isa::Avx512: return kernels_avx512();
+        case Isa::Avx2: return kernels_avx2();
+        default: return kernels_scalar();
+    }
+}
+
+const Kernels& kernels() { return kernels_for(active_isa()); }
+
+void fp4_pair_x(const double* x, int64_t in, double* out) {
+    for (int64_t g = 0; g < in; g += 16)
+        for (int j = 0; j < 8; ++j) {
+            out[g + j] = x[g + 2 * j];
+            out[g + 8 + j] = x[g + 2 * j + 1];
+        }
+}
+
+}  // namespace dsv4::cpu

@@ -1,0 +1,70 @@
+// Per-ISA kernels of the "cpu" backend. Every kernel decodes the checkpoint
+// formats in registers (no dequantized copy of a weight in memory) and
+// accumulates in double: products of two floats are exact in double, so the
+// results differ from the reference backend's (double-accumulated) ones only
+// by the order of additions. The model snaps activations onto FP8 / FP4 grids
+// (quant_sim), and float accumulation moves values across grid midpoints
+// often enough to break the golden conformance vectors; double does not.
+//
+// One table per ISA, each compiled in its own translation unit with a GCC
+// target pragma; kernels() picks the best the CPU supports (lowered by the
+// environment variable DSV4_CPU_ISA=avx512|avx2|scalar).
+#pragma once
+
+#include <cstdint>
+
+namespace dsv4::cpu {
+
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+const char* isa_name(Isa isa);
+// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ; AVX2 needs FMA and F16C).
+Isa detected_isa();
+bool isa_supported(Isa isa);
+// The ISA in use: detected_isa(), lowered by DSV4_CPU_ISA when set, or as
+// forced by set_active_isa (tests). Never above detected_isa().
+Isa active_isa();
+// For tests: forces an ISA (clamped to what the CPU supports); returns the
+// one now active.
+Isa set_active_isa(Isa isa);
+
+// Activations of a matmul call are converted once to double, [n][ldx].
+//  - BF16 / FP8 kernels read x as is; FP8 expects x already multiplied by the
+//    block scales of the rows' 128-row block and by fp8_x_factor (the ISA's
+//    decode yields code value / fp8_x_factor).
+//  - FP4 kernels expect x "paired": within every 16 inputs, the 8 even ones
+//    then the 8 odd ones (fp4_pair_x). `in` is a multiple of 32.
+// y[i * ldy + r] = W[r, :] . x[i] for r < rows, i < n (float, rounded once).
+struct Kernels {
+    Isa isa;
+    double fp8_x_factor;
+    void (*gemv_bf16)(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+                      int64_t ldy);
+    // rows lie within one 128-row scale block.
+    void (*gemv_fp8)(const uint8_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+                     int64_t ldy);
+    // w: rows of in/2 bytes; s: rows of in/32 UE8M0 scales.
+    void (*gemv_fp4)(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx,
+                     int64_t n, float* y, int64_t ldy);
+    // C[i][r] (ldc) += sum_k X[i][k] * P[k][r] for i < m, r < 16 (a packed
+    // panel of 16 rows, kc deep, [kc][16]); X rows ldx apart. The prefill GEMM.
+    void (*gemm_panel16)(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c,
+                         int64_t ldc);
+    // sum a[j] * b[j] accumulated in double.
+    double (*dot_f32)(const float* a, const float* b, int64_t n);
+    // y[j] += a * x[j]: a float multiply, then a float add (never fused),
+    // exactly as the reference accumulates attention outputs.
+    void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
+};
+
+const Kernels& kernels();  // for active_isa()
+const Kernels& kernels_for(Isa isa);
+
+const Kernels& kernels_scalar();
+const Kernels& kernels_avx2();
+const Kernels& kernels_avx512();
+
+// Reorders x[in] (in a multiple of 32) into the FP4 kernels' paired layout.
+void fp4_pair_x(const double* x, int64_t in, double* out);
+
+}  // namespace dsv4::cpu

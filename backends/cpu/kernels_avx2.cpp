@@ -1,0 +1,246 @@
+// AVX2 + FMA + F16C kernels, for CPUs without AVX-512 (or DSV4_CPU_ISA=avx2).
+// Same rules as kernels_avx512.cpp: internal linkage, no library templates.
+#include <cstdint>
+
+#include "cpu/kernels.h"
+#include "quant.h"
+
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+// GCC 12 reports the intentionally undefined upper halves of its own cast
+// intrinsics as uninitialized.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx2,fma,f16c,bmi,bmi2")
+#include <immintrin.h>
+
+namespace dsv4::cpu {
+
+namespace {
+
+constexpr int kTok = 4;  // tokens per pass
+
+// 8 FP8 codes -> 8 values / 256 (see kernels_avx512.cpp for the FP16 trick).
+inline void fp8_decode8(const uint8_t* p, __m256d& lo, __m256d& hi) {
+    __m128i h = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    h = _mm_and_si128(_mm_srai_epi16(_mm_slli_epi16(h, 8), 1), _mm_set1_epi16(int16_t(0xBFFF)));
+    const __m256 f = _mm256_cvtph_ps(h);
+    lo = _mm256_cvtps_pd(_mm256_castps256_ps128(f));
+    hi = _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1));
+}
+
+inline void bf16_decode8(const uint16_t* p, __m256d& lo, __m256d& hi) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256 f = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    lo = _mm256_cvtps_pd(_mm256_castps256_ps128(f));
+    hi = _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1));
+}
+
+struct Fp8Dec {
+    const uint8_t* w;
+    void operator()(int64_t k, __m256d& lo, __m256d& hi) const { fp8_decode8(w + k, lo, hi); }
+    double one(int64_t k) const { return double(kFp8E4m3Table[w[k]]) / 256.0; }
+};
+struct Bf16Dec {
+    const uint16_t* w;
+    void operator()(int64_t k, __m256d& lo, __m256d& hi) const { bf16_decode8(w + k, lo, hi); }
+    double one(int64_t k) const { return double(bf16_to_float(w[k])); }
+};
+
+inline double hsum(__m256d v) {
+    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+template <int NR, int NT, class Dec>
+inline void dense_tile(const Dec* dec, int64_t in, const double* x, int64_t ldx, float* y, int64_t ldy) {
+    __m256d acc[NR][NT][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) acc[r][t][0] = acc[r][t][1] = _mm256_setzero_pd();
+    int64_t k = 0;
+    for (; k + 8 <= in; k += 8) {
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; ++r) {
+            __m256d lo, hi;
+            dec[r](k, lo, hi);
+#pragma GCC unroll 4
+            for (int t = 0; t < NT; ++t) {
+                acc[r][t][0] = _mm256_fmadd_pd(lo, _mm256_loadu_pd(x + t * ldx + k), acc[r][t][0]);
+                acc[r][t][1] = _mm256_fmadd_pd(hi, _mm256_loadu_pd(x + t * ldx + k + 4), acc[r][t][1]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+            double s = hsum(_mm256_add_pd(acc[r][t][0], acc[r][t][1]));
+            for (int64_t j = k; j < in; ++j) s += dec[r].one(j) * x[t * ldx + j];
+            y[t * ldy + r] = float(s);
+        }
+}
+
+template <int NR, int NT, class T, class Dec>
+inline void dense_rows(const T* w, int64_t in, int64_t rows, const double* x, int64_t ldx, float* y, int64_t ldy) {
+    int64_t r0 = 0;
+    for (; r0 + NR <= rows; r0 += NR) {
+        Dec d[NR];
+        for (int r = 0; r < NR; ++r) d[r] = Dec{w + (r0 + r) * in};
+        dense_tile<NR, NT>(d, in, x, ldx, y + r0, ldy);
+    }
+    for (; r0 < rows; ++r0) {
+        Dec d[1] = {Dec{w + r0 * in}};
+        dense_tile<1, NT>(d, in, x, ldx, y + r0, ldy);
+    }
+}
+
+template <class T, class Dec>
+void dense_gemv(const T* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+                int64_t ldy) {
+    for (int64_t t0 = 0; t0 < n; t0 += kTok) {
+        const double* xt = x + t0 * ldx;
+        float* yt = y + t0 * ldy;
+        switch (n - t0 < kTok ? n - t0 : kTok) {
+            case 1: dense_rows<4, 1, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
+            case 2: dense_rows<2, 2, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
+            case 3: dense_rows<1, 3, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
+            default: dense_rows<1, 4, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
+        }
+    }
+}
+
+void gemv_bf16(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+               int64_t ldy) {
+    dense_gemv<uint16_t, Bf16Dec>(w, in, rows, x, ldx, n, y, ldy);
+}
+
+void gemv_fp8(const uint8_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+              int64_t ldy) {
+    dense_gemv<uint8_t, Fp8Dec>(w, in, rows, x, ldx, n, y, ldy);
+}
+
+// FP4: 8 bytes -> 8 dword lanes; vpermps reads the low 3 bits (magnitude)
+// from a table scaled in float (as the reference does), bit 3 is the sign.
+template <int NT>
+inline void fp4_row(const uint8_t* w, const uint8_t* s, int64_t in, const double* x, int64_t ldx, float* y,
+                    int64_t ldy) {
+    const __m256 mag = _mm256_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f);
+    const __m256i eight = _mm256_set1_epi32(8);
+    __m256d acc[NT][4];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = _mm256_setzero_pd();
+    for (int64_t g = 0; g < in; g += 32) {
+        const __m256 tab = _mm256_mul_ps(mag, _mm256_set1_ps(e8m0_to_float(s[g / 32])));
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+            const int64_t k = g + 16 * h;
+            const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + k / 2)));
+            const __m256i bh = _mm256_srli_epi32(b, 4);
+            const __m256 we = _mm256_xor_ps(_mm256_permutevar8x32_ps(tab, b),
+                                            _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(b, eight), 28)));
+            const __m256 wo = _mm256_xor_ps(_mm256_permutevar8x32_ps(tab, bh),
+                                            _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(bh, eight), 28)));
+            const __m256d e0 = _mm256_cvtps_pd(_mm256_castps256_ps128(we)), e1 = _mm256_cvtps_pd(_mm256_extractf128_ps(we, 1));
+            const __m256d o0 = _mm256_cvtps_pd(_mm256_castps256_ps128(wo)), o1 = _mm256_cvtps_pd(_mm256_extractf128_ps(wo, 1));
+#pragma GCC unroll 4
+            for (int t = 0; t < NT; ++t) {
+                const double* xt = x + t * ldx + k;
+                acc[t][0] = _mm256_fmadd_pd(e0, _mm256_loadu_pd(xt), acc[t][0]);
+                acc[t][1] = _mm256_fmadd_pd(e1, _mm256_loadu_pd(xt + 4), acc[t][1]);
+                acc[t][2] = _mm256_fmadd_pd(o0, _mm256_loadu_pd(xt + 8), acc[t][2]);
+                acc[t][3] = _mm256_fmadd_pd(o1, _mm256_loadu_pd(xt + 12), acc[t][3]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t)
+        y[t * ldy] = float(hsum(_mm256_add_pd(_mm256_add_pd(acc[t][0], acc[t][1]), _mm256_add_pd(acc[t][2], acc[t][3]))));
+}
+
+void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n,
+              float* y, int64_t ldy) {
+    for (int64_t t0 = 0; t0 < n; t0 += kTok) {
+        const double* xt = x + t0 * ldx;
+        const int64_t nt = n - t0 < kTok ? n - t0 : kTok;
+        for (int64_t r = 0; r < rows; ++r) {
+            const uint8_t* wr = w + r * (in / 2);
+            const uint8_t* sr = s + r * (in / 32);
+            float* yt = y + t0 * ldy + r;
+            switch (nt) {
+                case 1: fp4_row<1>(wr, sr, in, xt, ldx, yt, ldy); break;
+                case 2: fp4_row<2>(wr, sr, in, xt, ldx, yt, ldy); break;
+                case 3: fp4_row<3>(wr, sr, in, xt, ldx, yt, ldy); break;
+                default: fp4_row<4>(wr, sr, in, xt, ldx, yt, ldy); break;
+            }
+        }
+    }
+}
+
+template <int MI>
+inline void panel_tile(const double* x, int64_t ldx, const double* p, int64_t kc, double* c, int64_t ldc) {
+    __m256d acc[MI][4];
+#pragma GCC unroll 3
+    for (int i = 0; i < MI; ++i) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm256_setzero_pd();
+    for (int64_t k = 0; k < kc; ++k) {
+        const __m256d p0 = _mm256_loadu_pd(p + k * 16), p1 = _mm256_loadu_pd(p + k * 16 + 4),
+                      p2 = _mm256_loadu_pd(p + k * 16 + 8), p3 = _mm256_loadu_pd(p + k * 16 + 12);
+#pragma GCC unroll 3
+        for (int i = 0; i < MI; ++i) {
+            const __m256d xb = _mm256_broadcast_sd(x + i * ldx + k);
+            acc[i][0] = _mm256_fmadd_pd(xb, p0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_pd(xb, p1, acc[i][1]);
+            acc[i][2] = _mm256_fmadd_pd(xb, p2, acc[i][2]);
+            acc[i][3] = _mm256_fmadd_pd(xb, p3, acc[i][3]);
+        }
+    }
+#pragma GCC unroll 3
+    for (int i = 0; i < MI; ++i)
+        for (int q = 0; q < 4; ++q) {
+            double* ci = c + i * ldc + 4 * q;
+            _mm256_storeu_pd(ci, _mm256_add_pd(_mm256_loadu_pd(ci), acc[i][q]));
+        }
+}
+
+void gemm_panel16(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c, int64_t ldc) {
+    int64_t i = 0;
+    for (; i + 3 <= m; i += 3) panel_tile<3>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
+    if (m - i == 2) panel_tile<2>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
+    else if (m - i == 1) panel_tile<1>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
+}
+
+double dot_f32(const float* a, const float* b, int64_t n) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 va = _mm256_loadu_ps(a + j), vb = _mm256_loadu_ps(b + j);
+        s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)), _mm256_cvtps_pd(_mm256_castps256_ps128(vb)), s0);
+        s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)), s1);
+    }
+    double s = hsum(_mm256_add_pd(s0, s1));
+    for (; j < n; ++j) s += double(a[j]) * double(b[j]);
+    return s;
+}
+
+void axpy_f32(float a, const float* x, float* y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(y + j, _mm256_add_ps(_mm256_loadu_ps(y + j), _mm256_mul_ps(va, _mm256_loadu_ps(x + j))));
+    for (; j < n; ++j) y[j] += a * x[j];
+}
+
+}  // namespace
+}  // namespace dsv4::cpu
+
+#pragma GCC pop_options
+
+namespace dsv4::cpu {
+
+const Kernels& kernels_avx2() {
+    static const Kernels k{Isa::Avx2, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32};
+    return k;
+}
+
+}  // namespace dsv4::cpu

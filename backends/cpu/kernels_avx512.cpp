@@ -1,0 +1,331 @@
+// AVX-512 (F/BW/VL/DQ) kernels. Compiled for that target by the pragma below
+// and only called when the CPU has it. Everything here has internal linkage
+// and uses no C++ library templates, so no AVX-512 code can leak into inline
+// functions shared with the rest of the library.
+#include <cstdint>
+
+#include "cpu/kernels.h"
+#include "quant.h"
+
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+// GCC 12 reports the intentionally undefined upper halves of its own cast
+// intrinsics as uninitialized.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,bmi,bmi2")
+#include <immintrin.h>
+
+namespace dsv4::cpu {
+
+namespace {
+
+// --- decoding 16 weights into two vectors of 8 doubles -----------------------
+
+// FP8 e4m3 -> the FP16 with the same bits moved into place: s 0eeee mmm0000000.
+// Its value is the e4m3 value / 256 for every code (subnormals included), so
+// the hardware FP16 conversion does the work. 0x7F / 0xFF (NaN in e4m3)
+// decode as +-480 / 256; checkpoints do not contain them.
+inline void fp8_decode(__m128i codes, __m512d& lo, __m512d& hi) {
+    __m256i h = _mm256_cvtepu8_epi16(codes);
+    h = _mm256_srai_epi16(_mm256_slli_epi16(h, 8), 1);
+    h = _mm256_and_si256(h, _mm256_set1_epi16(int16_t(0xBFFF)));
+    const __m512 f = _mm512_cvtph_ps(h);
+    lo = _mm512_cvtps_pd(_mm512_castps512_ps256(f));
+    hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1)));
+}
+
+struct Fp8Dec {
+    const uint8_t* w;
+    void operator()(int64_t k, __m512d& lo, __m512d& hi) const {
+        fp8_decode(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k)), lo, hi);
+    }
+    void masked(int64_t k, __mmask16 m, __m512d& lo, __m512d& hi) const {
+        fp8_decode(_mm_maskz_loadu_epi8(m, w + k), lo, hi);
+    }
+};
+
+inline void bf16_decode(__m256i v, __m512d& lo, __m512d& hi) {
+    const __m512 f = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
+    lo = _mm512_cvtps_pd(_mm512_castps512_ps256(f));
+    hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1)));
+}
+
+struct Bf16Dec {
+    const uint16_t* w;
+    void operator()(int64_t k, __m512d& lo, __m512d& hi) const {
+        bf16_decode(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + k)), lo, hi);
+    }
+    void masked(int64_t k, __mmask16 m, __m512d& lo, __m512d& hi) const {
+        bf16_decode(_mm256_maskz_loadu_epi16(m, w + k), lo, hi);
+    }
+};
+
+// NR rows x NT tokens of a row-major BF16 / FP8 weight, decoded 16 at a time.
+template <int NR, int NT, class Dec>
+inline void dense_tile(const Dec* dec, int64_t in, const double* x, int64_t ldx, float* y, int64_t ldy) {
+    __m512d acc[NR][NT][2];
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) acc[r][t][0] = acc[r][t][1] = _mm512_setzero_pd();
+    int64_t k = 0;
+    for (; k + 16 <= in; k += 16) {
+#pragma GCC unroll 8
+        for (int r = 0; r < NR; ++r) {
+            __m512d lo, hi;
+            dec[r](k, lo, hi);
+#pragma GCC unroll 8
+            for (int t = 0; t < NT; ++t) {
+                acc[r][t][0] = _mm512_fmadd_pd(lo, _mm512_loadu_pd(x + t * ldx + k), acc[r][t][0]);
+                acc[r][t][1] = _mm512_fmadd_pd(hi, _mm512_loadu_pd(x + t * ldx + k + 8), acc[r][t][1]);
+            }
+        }
+    }
+    if (k < in) {
+        const __mmask16 m = __mmask16((1u << (in - k)) - 1u);
+        const __mmask8 mlo = __mmask8(m & 0xFF), mhi = __mmask8(m >> 8);
+#pragma GCC unroll 8
+        for (int r = 0; r < NR; ++r) {
+            __m512d lo, hi;
+            dec[r].masked(k, m, lo, hi);
+#pragma GCC unroll 8
+            for (int t = 0; t < NT; ++t) {
+                acc[r][t][0] = _mm512_fmadd_pd(lo, _mm512_maskz_loadu_pd(mlo, x + t * ldx + k), acc[r][t][0]);
+                acc[r][t][1] = _mm512_fmadd_pd(hi, _mm512_maskz_loadu_pd(mhi, x + t * ldx + k + 8), acc[r][t][1]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t)
+            y[t * ldy + r] = float(_mm512_reduce_add_pd(_mm512_add_pd(acc[r][t][0], acc[r][t][1])));
+}
+
+template <int NR, int NT, class T, class Dec>
+inline void dense_rows(const T* w, int64_t in, int64_t r0, int64_t r1, const double* x, int64_t ldx, float* y,
+                       int64_t ldy) {
+    for (; r0 < r1; r0 += NR) {
+        if (r1 - r0 < NR) {
+            for (; r0 < r1; ++r0) {
+                Dec d1[1] = {Dec{w + r0 * in}};
+                dense_tile<1, NT>(d1, in, x, ldx, y + r0, ldy);
+            }
+            return;
+        }
+        Dec d[NR];
+        for (int r = 0; r < NR; ++r) d[r] = Dec{w + (r0 + r) * in};
+        dense_tile<NR, NT>(d, in, x, ldx, y + r0, ldy);
+    }
+}
+
+template <class T, class Dec>
+void dense_gemv(const T* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+                int64_t ldy) {
+    for (int64_t t0 = 0; t0 < n; t0 += 8) {
+        const double* xt = x + t0 * ldx;
+        float* yt = y + t0 * ldy;
+        switch (n - t0 < 8 ? n - t0 : 8) {
+            case 1: dense_rows<4, 1, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+            case 2: dense_rows<2, 2, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+            case 3: dense_rows<2, 3, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+            case 4: dense_rows<2, 4, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+            case 5: dense_rows<1, 5, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+            case 6: dense_rows<1, 6, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+            case 7: dense_rows<1, 7, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+            default: dense_rows<1, 8, T, Dec>(w, in, 0, rows, xt, ldx, yt, ldy); break;
+        }
+    }
+}
+
+void gemv_bf16(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+               int64_t ldy) {
+    dense_gemv<uint16_t, Bf16Dec>(w, in, rows, x, ldx, n, y, ldy);
+}
+
+void gemv_fp8(const uint8_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+              int64_t ldy) {
+    dense_gemv<uint8_t, Fp8Dec>(w, in, rows, x, ldx, n, y, ldy);
+}
+
+// --- FP4: two nibbles per byte, one UE8M0 scale per 32 inputs ---------------
+
+inline double e8m0_double(uint8_t e) {
+    if (e == 0xFF) return __builtin_nan("");
+    const uint64_t bits = uint64_t(e + 1023 - 127) << 52;
+    double d;
+    __builtin_memcpy(&d, &bits, 8);
+    return d;
+}
+
+// Byte j of a broadcast qword lands in lane j; vpermt2pd reads the low 4 bits
+// of each lane as an index into the 16-entry (scaled) code table.
+template <int NR, int NT>
+inline void fp4_tile(const uint8_t* const* w, const uint8_t* const* s, int64_t in, const double* x, int64_t ldx,
+                     float* y, int64_t ldy) {
+    const __m512i sh_lo = _mm512_setr_epi64(0, 8, 16, 24, 32, 40, 48, 56);
+    const __m512i sh_hi = _mm512_add_epi64(sh_lo, _mm512_set1_epi64(4));
+    const __m512d tab0 = _mm512_setr_pd(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0);
+    const __m512d tab1 = _mm512_setr_pd(-0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0);
+    __m512d acc[NR][NT][2];
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) acc[r][t][0] = acc[r][t][1] = _mm512_setzero_pd();
+    for (int64_t g = 0; g < in; g += 32) {
+        __m512d t0[NR], t1[NR];
+#pragma GCC unroll 8
+        for (int r = 0; r < NR; ++r) {
+            const __m512d sc = _mm512_set1_pd(e8m0_double(s[r][g / 32]));
+            t0[r] = _mm512_mul_pd(tab0, sc);
+            t1[r] = _mm512_mul_pd(tab1, sc);
+        }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+            const int64_t k = g + 16 * h;
+#pragma GCC unroll 8
+            for (int r = 0; r < NR; ++r) {
+                uint64_t bytes;
+                __builtin_memcpy(&bytes, w[r] + k / 2, 8);
+                const __m512i q = _mm512_set1_epi64(int64_t(bytes));
+                const __m512d we = _mm512_permutex2var_pd(t0[r], _mm512_srlv_epi64(q, sh_lo), t1[r]);
+                const __m512d wo = _mm512_permutex2var_pd(t0[r], _mm512_srlv_epi64(q, sh_hi), t1[r]);
+#pragma GCC unroll 8
+                for (int t = 0; t < NT; ++t) {
+                    acc[r][t][0] = _mm512_fmadd_pd(we, _mm512_loadu_pd(x + t * ldx + k), acc[r][t][0]);
+                    acc[r][t][1] = _mm512_fmadd_pd(wo, _mm512_loadu_pd(x + t * ldx + k + 8), acc[r][t][1]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t)
+            y[t * ldy + r] = float(_mm512_reduce_add_pd(_mm512_add_pd(acc[r][t][0], acc[r][t][1])));
+}
+
+template <int NR, int NT>
+inline void fp4_rows(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx,
+                     float* y, int64_t ldy) {
+    int64_t r0 = 0;
+    for (; r0 + NR <= rows; r0 += NR) {
+        const uint8_t* wr[NR];
+        const uint8_t* sr[NR];
+        for (int r = 0; r < NR; ++r) {
+            wr[r] = w + (r0 + r) * (in / 2);
+            sr[r] = s + (r0 + r) * (in / 32);
+        }
+        fp4_tile<NR, NT>(wr, sr, in, x, ldx, y + r0, ldy);
+    }
+    for (; r0 < rows; ++r0) {
+        const uint8_t* wr[1] = {w + r0 * (in / 2)};
+        const uint8_t* sr[1] = {s + r0 * (in / 32)};
+        fp4_tile<1, NT>(wr, sr, in, x, ldx, y + r0, ldy);
+    }
+}
+
+void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n,
+              float* y, int64_t ldy) {
+    for (int64_t t0 = 0; t0 < n; t0 += 8) {
+        const double* xt = x + t0 * ldx;
+        float* yt = y + t0 * ldy;
+        switch (n - t0 < 8 ? n - t0 : 8) {
+            case 1: fp4_rows<4, 1>(w, s, in, rows, xt, ldx, yt, ldy); break;
+            case 2: fp4_rows<2, 2>(w, s, in, rows, xt, ldx, yt, ldy); break;
+            case 3: fp4_rows<2, 3>(w, s, in, rows, xt, ldx, yt, ldy); break;
+            case 4: fp4_rows<2, 4>(w, s, in, rows, xt, ldx, yt, ldy); break;
+            case 5: fp4_rows<1, 5>(w, s, in, rows, xt, ldx, yt, ldy); break;
+            case 6: fp4_rows<1, 6>(w, s, in, rows, xt, ldx, yt, ldy); break;
+            case 7: fp4_rows<1, 7>(w, s, in, rows, xt, ldx, yt, ldy); break;
+            default: fp4_rows<1, 8>(w, s, in, rows, xt, ldx, yt, ldy); break;
+        }
+    }
+}
+
+// --- GEMM micro-kernel: MI activation rows x one 16-row weight panel --------
+
+template <int MI>
+inline void panel_tile(const double* x, int64_t ldx, const double* p, int64_t kc, double* c, int64_t ldc) {
+    __m512d acc[MI][2];
+#pragma GCC unroll 12
+    for (int i = 0; i < MI; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_pd();
+    for (int64_t k = 0; k < kc; ++k) {
+        const __m512d p0 = _mm512_loadu_pd(p + k * 16), p1 = _mm512_loadu_pd(p + k * 16 + 8);
+#pragma GCC unroll 12
+        for (int i = 0; i < MI; ++i) {
+            const __m512d xb = _mm512_set1_pd(x[i * ldx + k]);
+            acc[i][0] = _mm512_fmadd_pd(xb, p0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_pd(xb, p1, acc[i][1]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < MI; ++i) {
+        double* ci = c + i * ldc;
+        _mm512_storeu_pd(ci, _mm512_add_pd(_mm512_loadu_pd(ci), acc[i][0]));
+        _mm512_storeu_pd(ci + 8, _mm512_add_pd(_mm512_loadu_pd(ci + 8), acc[i][1]));
+    }
+}
+
+void gemm_panel16(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c, int64_t ldc) {
+    int64_t i = 0;
+    for (; i + 12 <= m; i += 12) panel_tile<12>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
+    switch (m - i) {
+        case 0: break;
+        case 1: panel_tile<1>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 2: panel_tile<2>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 3: panel_tile<3>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 4: panel_tile<4>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 5: panel_tile<5>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 6: panel_tile<6>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 7: panel_tile<7>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 8: panel_tile<8>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 9: panel_tile<9>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        case 10: panel_tile<10>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+        default: panel_tile<11>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+    }
+}
+
+// --- vector helpers ----------------------------------------------------------
+
+double dot_f32(const float* a, const float* b, int64_t n) {
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m512 va = _mm512_loadu_ps(a + j), vb = _mm512_loadu_ps(b + j);
+        s0 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(va)), _mm512_cvtps_pd(_mm512_castps512_ps256(vb)), s0);
+        s1 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(va), 1))),
+                             _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(vb), 1))), s1);
+    }
+    if (j < n) {
+        const __mmask16 m = __mmask16((1u << (n - j)) - 1u);
+        const __m512 va = _mm512_maskz_loadu_ps(m, a + j), vb = _mm512_maskz_loadu_ps(m, b + j);
+        s0 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(va)), _mm512_cvtps_pd(_mm512_castps512_ps256(vb)), s0);
+        s1 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(va), 1))),
+                             _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(vb), 1))), s1);
+    }
+    return _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+}
+
+void axpy_f32(float a, const float* x, float* y, int64_t n) {
+    const __m512 va = _mm512_set1_ps(a);
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        _mm512_storeu_ps(y + j, _mm512_add_ps(_mm512_loadu_ps(y + j), _mm512_mul_ps(va, _mm512_loadu_ps(x + j))));
+    for (; j < n; ++j) y[j] += a * x[j];
+}
+
+}  // namespace
+}  // namespace dsv4::cpu
+
+#pragma GCC pop_options
+
+namespace dsv4::cpu {
+
+const Kernels& kernels_avx512() {
+    static const Kernels k{Isa::Avx512, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32};
+    return k;
+}
+
+}  // namespace dsv4::cpu

@@ -1,0 +1,98 @@
+// Portable kernels: the fallback when the CPU has neither AVX2 nor AVX-512
+// (and the baseline the SIMD tables are tested against, besides reference).
+#include <cstdint>
+
+#include "cpu/kernels.h"
+#include "quant.h"
+
+namespace dsv4::cpu {
+
+namespace {
+
+constexpr int kMaxTok = 8;
+
+void gemv_bf16(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+               int64_t ldy) {
+    for (int64_t t0 = 0; t0 < n; t0 += kMaxTok) {
+        const int64_t nt = n - t0 < kMaxTok ? n - t0 : kMaxTok;
+        for (int64_t r = 0; r < rows; ++r) {
+            double acc[kMaxTok] = {};
+            const uint16_t* wr = w + r * in;
+            for (int64_t k = 0; k < in; ++k) {
+                const double v = bf16_to_float(wr[k]);
+                for (int64_t i = 0; i < nt; ++i) acc[i] += v * x[(t0 + i) * ldx + k];
+            }
+            for (int64_t i = 0; i < nt; ++i) y[(t0 + i) * ldy + r] = float(acc[i]);
+        }
+    }
+}
+
+void gemv_fp8(const uint8_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
+              int64_t ldy) {
+    for (int64_t t0 = 0; t0 < n; t0 += kMaxTok) {
+        const int64_t nt = n - t0 < kMaxTok ? n - t0 : kMaxTok;
+        for (int64_t r = 0; r < rows; ++r) {
+            double acc[kMaxTok] = {};
+            const uint8_t* wr = w + r * in;
+            for (int64_t k = 0; k < in; ++k) {
+                const double v = kFp8E4m3Table[wr[k]];
+                for (int64_t i = 0; i < nt; ++i) acc[i] += v * x[(t0 + i) * ldx + k];
+            }
+            for (int64_t i = 0; i < nt; ++i) y[(t0 + i) * ldy + r] = float(acc[i]);
+        }
+    }
+}
+
+void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n,
+              float* y, int64_t ldy) {
+    for (int64_t t0 = 0; t0 < n; t0 += kMaxTok) {
+        const int64_t nt = n - t0 < kMaxTok ? n - t0 : kMaxTok;
+        for (int64_t r = 0; r < rows; ++r) {
+            double acc[kMaxTok] = {};
+            const uint8_t* wr = w + r * (in / 2);
+            const uint8_t* sr = s + r * (in / 32);
+            for (int64_t g = 0; g < in; g += 16) {
+                const float sc = e8m0_to_float(sr[g / 32]);
+                for (int j = 0; j < 8; ++j) {
+                    const uint8_t b = wr[g / 2 + j];
+                    // The same float product as the reference's dequantization.
+                    const double lo = kFp4E2m1Table[b & 0xF] * sc, hi = kFp4E2m1Table[b >> 4] * sc;
+                    for (int64_t i = 0; i < nt; ++i) {
+                        const double* xi = x + (t0 + i) * ldx + g;
+                        acc[i] += lo * xi[j] + hi * xi[8 + j];
+                    }
+                }
+            }
+            for (int64_t i = 0; i < nt; ++i) y[(t0 + i) * ldy + r] = float(acc[i]);
+        }
+    }
+}
+
+void gemm_panel16(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c, int64_t ldc) {
+    for (int64_t i = 0; i < m; ++i) {
+        double acc[16] = {};
+        const double* xi = x + i * ldx;
+        for (int64_t k = 0; k < kc; ++k)
+            for (int r = 0; r < 16; ++r) acc[r] += xi[k] * p[k * 16 + r];
+        for (int r = 0; r < 16; ++r) c[i * ldc + r] += acc[r];
+    }
+}
+
+double dot_f32(const float* a, const float* b, int64_t n) {
+    double s = 0.0;
+    for (int64_t j = 0; j < n; ++j) s += double(a[j]) * double(b[j]);
+    return s;
+}
+
+void axpy_f32(float a, const float* x, float* y, int64_t n) {
+    for (int64_t j = 0; j < n; ++j) y[j] += a * x[j];
+}
+
+}  // namespace
+
+const Kernels& kernels_scalar() {
+    static const Kernels k{Isa::Scalar, 1.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32};
+    return k;
+}
+
+}  // namespace dsv4::cpu

@@ -1,0 +1,243 @@
+// The cpu backend's kernels against the reference backend, on random
+// weights in every checkpoint format, odd shapes, 1..9 tokens (the register
+// kernels) and prefill-sized batches (the packed GEMM), for every ISA this
+// machine runs (forced in turn, as DSV4_CPU_ISA would).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "cpu/cpu_backend.h"
+#include "cpu/kernels.h"
+#include "reference/reference_backend.h"
+
+using namespace dsv4;
+
+namespace {
+
+// A Linear over owned random bytes.
+struct RandomLinear {
+    Tensor weight, scale;
+    std::vector<uint8_t> wbytes, sbytes;
+    Linear lin;
+
+    RandomLinear(LinearFormat f, int64_t out, int64_t in, std::mt19937& rng) {
+        std::uniform_int_distribution<int> byte(0, 255), sc(118, 130);
+        lin.format = f;
+        lin.out = out;
+        lin.in = in;
+        lin.weight = &weight;
+        weight.name = "test.weight";
+        if (f == LinearFormat::BF16) {
+            wbytes.resize(size_t(out * in * 2));
+            std::normal_distribution<float> nd(0.0f, 1.0f);
+            for (int64_t i = 0; i < out * in; ++i) {
+                float v = nd(rng);
+                uint32_t b;
+                std::memcpy(&b, &v, 4);
+                const uint16_t h = uint16_t(b >> 16);
+                std::memcpy(wbytes.data() + 2 * i, &h, 2);
+            }
+            weight.dtype = DType::BF16;
+        } else if (f == LinearFormat::FP8) {
+            wbytes.resize(size_t(out * in));
+            for (auto& b : wbytes) {
+                int v;
+                do v = byte(rng);
+                while ((v & 0x7F) == 0x7F);  // no NaN codes
+                b = uint8_t(v);
+            }
+            sbytes.resize(size_t(((out + 127) / 128) * ((in + 127) / 128)));
+            weight.dtype = DType::F8_E4M3;
+        } else {
+            wbytes.resize(size_t(out * in / 2));
+            for (auto& b : wbytes) b = uint8_t(byte(rng));
+            sbytes.resize(size_t(out * in / 32));
+            weight.dtype = DType::I8;
+        }
+        for (auto& s : sbytes) s = uint8_t(sc(rng));
+        weight.data = wbytes.data();
+        weight.nbytes = wbytes.size();
+        if (f != LinearFormat::BF16) {
+            scale.name = "test.scale";
+            scale.dtype = DType::F8_E8M0;
+            scale.data = sbytes.data();
+            scale.nbytes = sbytes.size();
+            lin.scale = &scale;
+        }
+    }
+};
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng) {
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> v(n);
+    for (auto& x : v) x = nd(rng);
+    return v;
+}
+
+// Both compute float(double sum) of exact products; only the order of the
+// double additions differs, so results agree to about one float ulp.
+void check_close(const std::vector<float>& got, const std::vector<float>& want) {
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        INFO("element " << i << ": " << got[i] << " vs " << want[i]);
+        REQUIRE(std::fabs(got[i] - want[i]) <= 2e-7f * std::fabs(want[i]) + 1e-30f);
+    }
+}
+
+std::vector<cpu::Isa> isas() {
+    std::vector<cpu::Isa> v;
+    for (cpu::Isa i : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512})
+        if (cpu::isa_supported(i)) v.push_back(i);
+    return v;
+}
+
+struct IsaGuard {
+    cpu::Isa saved = cpu::active_isa();
+    ~IsaGuard() { cpu::set_active_isa(saved); }
+};
+
+void run_matmul_case(LinearFormat f, int64_t out, int64_t in, int64_t row0, int64_t rows, int64_t n, int threads,
+                     uint32_t seed) {
+    std::mt19937 rng(seed);
+    RandomLinear w(f, out, in, rng);
+    const int64_t ldx = in + 3, ldy = rows + 5;
+    auto x = random_floats(size_t(n * ldx), rng);
+    std::vector<float> want(size_t(n * ldy), 0.0f), got(size_t(n * ldy), 0.0f);
+    ReferenceBackend ref;
+    ref.matmul(w.lin, row0, rows, x.data(), ldx, n, want.data(), ldy);
+    CpuBackend cpu(threads);
+    cpu.matmul(w.lin, row0, rows, x.data(), ldx, n, got.data(), ldy);
+    check_close(got, want);
+}
+
+const char* fmt_name(LinearFormat f) {
+    return f == LinearFormat::BF16 ? "BF16" : f == LinearFormat::FP8 ? "FP8" : "FP4";
+}
+
+}  // namespace
+
+TEST_CASE("cpu matmul matches reference: 1..9 tokens, odd shapes, every ISA", "[cpu][kernels]") {
+    IsaGuard guard;
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        for (LinearFormat f : {LinearFormat::BF16, LinearFormat::FP8, LinearFormat::FP4}) {
+            // FP4 needs in % 32 == 0; BF16 / FP8 get ragged widths.
+            const std::vector<int64_t> ins = f == LinearFormat::FP4 ? std::vector<int64_t>{32, 96, 288}
+                                                                      : std::vector<int64_t>{5, 16, 200, 300};
+            for (int64_t in : ins)
+                for (int64_t n = 1; n <= 9; ++n) {
+                    INFO("isa " << cpu::isa_name(isa) << " " << fmt_name(f) << " in " << in << " n " << n);
+                    run_matmul_case(f, 300, in, 0, 300, n, 2, uint32_t(in * 31 + n));
+                    // A row range that starts and ends inside 128-row blocks.
+                    run_matmul_case(f, 300, in, 37, 203, n, 2, uint32_t(in * 17 + n));
+                    run_matmul_case(f, 7, in, 2, 5, n, 1, uint32_t(in * 13 + n));
+                }
+        }
+    }
+}
+
+TEST_CASE("cpu matmul matches reference: prefill batches (packed GEMM)", "[cpu][kernels]") {
+    IsaGuard guard;
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        for (LinearFormat f : {LinearFormat::BF16, LinearFormat::FP8, LinearFormat::FP4}) {
+            const int64_t in = f == LinearFormat::FP4 ? 544 : 301;
+            for (int64_t n : {int64_t(CpuBackend::kGemmMinTokens), int64_t(17), int64_t(40)}) {
+                INFO("isa " << cpu::isa_name(isa) << " " << fmt_name(f) << " n " << n);
+                run_matmul_case(f, 250, in, 3, 211, n, 2, uint32_t(n * 7 + int(f)));
+            }
+        }
+    }
+}
+
+TEST_CASE("cpu gemv and gemm paths agree with each other", "[cpu][kernels]") {
+    std::mt19937 rng(5);
+    RandomLinear w(LinearFormat::FP8, 256, 512, rng);
+    const int64_t n = 12;
+    auto x = random_floats(size_t(n * 512), rng);
+    std::vector<float> a(size_t(n * 256)), b(size_t(n * 256));
+    CpuBackend cpu(2);
+    cpu.matmul_gemv(w.lin, 0, 256, x.data(), 512, n, a.data(), 256);
+    cpu.matmul_gemm(w.lin, 0, 256, x.data(), 512, n, b.data(), 256);
+    check_close(a, b);
+}
+
+TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference", "[cpu][kernels]") {
+    IsaGuard guard;
+    std::mt19937 rng(11);
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        INFO("isa " << cpu::isa_name(isa));
+        ReferenceBackend ref;
+        CpuBackend cpu(2);
+        {
+            // Large enough to take the threaded path.
+            const int H = 16, d = 136;
+            const int64_t nkv = 77;
+            auto q = random_floats(size_t(H * d), rng), keys = random_floats(size_t(nkv * d), rng),
+                 sink = random_floats(size_t(H), rng);
+            std::vector<const float*> rows;
+            for (int64_t j = 0; j < nkv; ++j) rows.push_back(keys.data() + (nkv - 1 - j) * d);
+            std::vector<float> want(size_t(H * d)), got(size_t(H * d));
+            SparseAttentionArgs a;
+            a.q = q.data();
+            a.n_heads = H;
+            a.dim = d;
+            a.kv = rows.data();
+            a.n_kv = nkv;
+            a.sink = sink.data();
+            a.scale = 0.1f;
+            a.out = want.data();
+            ref.sparse_attention(a);
+            a.out = got.data();
+            cpu.sparse_attention(a);
+            check_close(got, want);
+        }
+        {
+            const int heads = 8;
+            const int64_t dim = 128, count = 301;
+            auto q = random_floats(size_t(heads * dim), rng), w = random_floats(size_t(heads), rng),
+                 keys = random_floats(size_t(count * dim), rng);
+            std::vector<float> want(static_cast<size_t>(count)), got(static_cast<size_t>(count));
+            ref.indexer_scores(q.data(), w.data(), heads, dim, keys.data(), count, want.data());
+            cpu.indexer_scores(q.data(), w.data(), heads, dim, keys.data(), count, got.data());
+            check_close(got, want);
+        }
+        {
+            const int n_out = 24;
+            const int64_t width = 4 * 1000, n = 3;
+            auto m = random_floats(size_t(n_out * width), rng), x = random_floats(size_t(n * width), rng);
+            std::vector<float> want(size_t(n * n_out)), got(size_t(n * n_out));
+            ref.hc_mixes(m.data(), n_out, width, x.data(), n, 1e-6f, want.data());
+            cpu.hc_mixes(m.data(), n_out, width, x.data(), n, 1e-6f, got.data());
+            check_close(got, want);
+        }
+        for (LinearFormat f : {LinearFormat::FP4, LinearFormat::FP8})
+            for (int64_t n : {int64_t(1), int64_t(3), int64_t(20)}) {
+                INFO(fmt_name(f) << " expert, n " << n);
+                const int64_t I = 96, D = 160;
+                ExpertWeights e;
+                RandomLinear w1(f, I, D, rng), w3(f, I, D, rng), w2(f, D, I, rng);
+                e.w1 = w1.lin;
+                e.w3 = w3.lin;
+                e.w2 = w2.lin;
+                auto x = random_floats(size_t(n * D), rng), rw = random_floats(size_t(n), rng);
+                std::vector<float> want(size_t(n * D), 0.5f), got(size_t(n * D), 0.5f);
+                ref.expert_ffn(e, 10.0f, x.data(), n, rw.data(), want.data());
+                cpu.expert_ffn(e, 10.0f, x.data(), n, rw.data(), got.data());
+                for (size_t i = 0; i < want.size(); ++i) REQUIRE(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+            }
+    }
+}
+
+TEST_CASE("DSV4_CPU_ISA names and forcing never exceed the CPU", "[cpu][kernels]") {
+    IsaGuard guard;
+    CHECK(cpu::isa_supported(cpu::Isa::Scalar));
+    CHECK(cpu::set_active_isa(cpu::Isa::Scalar) == cpu::Isa::Scalar);
+    CHECK(cpu::kernels().isa == cpu::Isa::Scalar);
+    CHECK(cpu::set_active_isa(cpu::Isa::Avx512) == cpu::detected_isa());
+    CHECK(std::string(cpu::isa_name(cpu::Isa::Avx2)) == "avx2");
+}
