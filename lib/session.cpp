@@ -26,7 +26,8 @@ SessionOptions checked(const ModelConfig& c, SessionOptions o) {
 Session::Session(const Model& model, const SessionOptions& opts)
     : model_(model),
       opts_(checked(model.config(), opts)),
-      ctx_(model.config(), model.weights(), model.backend()),
+      counting_(model.backend(), traffic_),
+      ctx_(model.config(), model.weights(), counting_),
       state_(model.config(), opts_.n_ctx),
       logits_(size_t(model.config().vocab_size)) {}
 
@@ -47,6 +48,17 @@ void Session::prefill(const int32_t* tokens, size_t n) {
         fail(DSV4_STATUS_CONTEXT_FULL, "feeding " + std::to_string(n) + " token(s) at position " +
                                            std::to_string(state_.position) + " exceeds the context of " +
                                            std::to_string(opts_.n_ctx) + " tokens");
+    struct Account {  // weight traffic of this call, also when a chunk fails or is cancelled
+        WeightTraffic& t;
+        const int64_t& pos;
+        uint64_t bytes0;
+        int64_t pos0;
+        ~Account() {
+            t.last_call_bytes = t.bytes - bytes0;
+            t.last_call_tokens = uint64_t(pos - pos0);
+            t.tokens += uint64_t(pos - pos0);
+        }
+    } account{traffic_, state_.position, traffic_.bytes, state_.position};
     try {
         for (size_t done = 0; done < n;) {
             const int64_t m = int64_t(std::min<size_t>(opts_.prefill_chunk, n - done));
@@ -70,6 +82,7 @@ void Session::run_chunk(const int32_t* tokens, int64_t n) {
     try {
         std::vector<float> h(size_t(n * hw));
         embed_tokens(ctx_, tokens, n, h.data());
+        traffic_.bytes += uint64_t(n) * uint64_t(D) * 2;  // BF16 embedding rows
         for (int l = 0; l < c.n_layers; ++l) {
             poll_abort();
             block_forward(ctx_, model_.weights().layers[size_t(l)], state_.layers[size_t(l)], p0, n, tokens, h.data());
@@ -86,6 +99,7 @@ void Session::run_chunk(const int32_t* tokens, int64_t n) {
                 if (p0 > 0) std::copy(state_.last_h.begin(), state_.last_h.end(), in.begin());
                 const int64_t from_chunk = p0 > 0 ? m - 1 : m;
                 std::copy_n(h.data(), size_t(from_chunk * hw), in.data() + (m - from_chunk) * hw);
+                traffic_.bytes += uint64_t(m) * uint64_t(D) * 2;  // the MTP block's embedding rows
                 mtp_forward(ctx_, model_.weights().mtp[0], state_.mtp, q0, m, in.data(), tokens + skip, out.data());
             }
         }

@@ -12,6 +12,7 @@
 #include "forward/context.h"
 #include "model.h"
 #include "session_state.h"
+#include "weight_traffic.h"
 
 namespace dsv4 {
 
@@ -43,6 +44,8 @@ public:
     uint64_t n_ctx() const { return opts_.n_ctx; }
     SessionBytes bytes() const { return session_bytes(model_.config(), opts_.n_ctx); }
     const Model& model() const { return model_; }
+    // Checkpoint bytes read by this session's calls (weight_traffic.h).
+    const WeightTraffic& traffic() const { return traffic_; }
 
 private:
     void check_token(int32_t token, const char* what) const;
@@ -52,6 +55,8 @@ private:
 
     const Model& model_;
     SessionOptions opts_;
+    WeightTraffic traffic_;
+    CountingBackend counting_;  // the model's backend, counting weight bytes into traffic_
     ForwardContext ctx_;
     SessionState state_;
     std::vector<float> logits_;

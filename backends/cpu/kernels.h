@@ -55,6 +55,8 @@ struct Kernels {
     // y[j] += a * x[j]: a float multiply, then a float add (never fused),
     // exactly as the reference accumulates attention outputs.
     void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
+    // Sum of n floats read with full-width loads: the bandwidth probe.
+    float (*read_sum)(const float* p, int64_t n);
 };
 
 const Kernels& kernels();  // for active_isa()

@@ -231,6 +231,24 @@ void axpy_f32(float a, const float* x, float* y, int64_t n) {
     for (; j < n; ++j) y[j] += a * x[j];
 }
 
+float read_sum(const float* p, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(p + j));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(p + j + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(p + j + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(p + j + 24));
+    }
+    const __m256 t = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+    float s = _mm_cvtss_f32(h);
+    for (; j < n; ++j) s += p[j];
+    return s;
+}
+
 }  // namespace
 }  // namespace dsv4::cpu
 
@@ -239,7 +257,7 @@ void axpy_f32(float a, const float* x, float* y, int64_t n) {
 namespace dsv4::cpu {
 
 const Kernels& kernels_avx2() {
-    static const Kernels k{Isa::Avx2, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32};
+    static const Kernels k{Isa::Avx2, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32, read_sum};
     return k;
 }
 

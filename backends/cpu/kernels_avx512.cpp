@@ -316,6 +316,20 @@ void axpy_f32(float a, const float* x, float* y, int64_t n) {
     for (; j < n; ++j) y[j] += a * x[j];
 }
 
+float read_sum(const float* p, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        s0 = _mm512_add_ps(s0, _mm512_loadu_ps(p + j));
+        s1 = _mm512_add_ps(s1, _mm512_loadu_ps(p + j + 16));
+        s2 = _mm512_add_ps(s2, _mm512_loadu_ps(p + j + 32));
+        s3 = _mm512_add_ps(s3, _mm512_loadu_ps(p + j + 48));
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    for (; j < n; ++j) s += p[j];
+    return s;
+}
+
 }  // namespace
 }  // namespace dsv4::cpu
 
@@ -324,7 +338,7 @@ void axpy_f32(float a, const float* x, float* y, int64_t n) {
 namespace dsv4::cpu {
 
 const Kernels& kernels_avx512() {
-    static const Kernels k{Isa::Avx512, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32};
+    static const Kernels k{Isa::Avx512, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32, read_sum};
     return k;
 }
 

@@ -88,10 +88,19 @@ void axpy_f32(float a, const float* x, float* y, int64_t n) {
     for (int64_t j = 0; j < n; ++j) y[j] += a * x[j];
 }
 
+float read_sum(const float* p, int64_t n) {
+    float s[8] = {};
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int q = 0; q < 8; ++q) s[q] += p[j + q];
+    for (; j < n; ++j) s[0] += p[j];
+    return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+}
+
 }  // namespace
 
 const Kernels& kernels_scalar() {
-    static const Kernels k{Isa::Scalar, 1.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32};
+    static const Kernels k{Isa::Scalar, 1.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32, read_sum};
     return k;
 }
 

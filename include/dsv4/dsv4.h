@@ -411,6 +411,42 @@ DSV4_API dsv4_status dsv4_stop_matcher_flush(dsv4_stop_matcher *matcher, const c
 /* Accepts NULL. */
 DSV4_API void dsv4_stop_matcher_free(dsv4_stop_matcher *matcher);
 
+/* ------------------------------------------------------------------------ */
+/* Performance: weight traffic and machine measurements                      */
+/* ------------------------------------------------------------------------ */
+
+/* Checkpoint bytes a session's calls read, counted as its ops run: each
+ * linear's rows used (with their scales), only the routed experts chosen,
+ * the hyper-connection mixing matrices, the embedding rows and the head.
+ * Norm weights, biases, sinks and position biases (well under 0.1%) are not
+ * counted. After dsv4_decode_step, last_weight_bytes is the bytes read for
+ * that one token. Totals count from the session's creation. */
+typedef struct dsv4_session_stats {
+    size_t struct_size;         /* set by the caller to sizeof(dsv4_session_stats) */
+    uint64_t tokens;            /* tokens fed by prefill / decode calls */
+    uint64_t weight_bytes;      /* weight bytes read by all calls (MTP logits too) */
+    uint64_t last_tokens;       /* tokens fed by the last prefill / decode call */
+    uint64_t last_weight_bytes; /* weight bytes that call read */
+} dsv4_session_stats;
+
+DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session *session, dsv4_session_stats *stats);
+
+/* Streaming read bandwidth of this machine in GB/s (1e9 bytes/s): n_threads
+ * threads (0: one per core) of the cpu backend's pool read a buffer of
+ * buffer_bytes (0: max(1 GiB, 4x the last-level cache)) with its widest
+ * vector loads; the best of 5 passes. The roofline of decode. */
+DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_bytes, double *out_gb_s);
+
+/* Peak of the GEMM the cpu backend's prefill runs (double precision: see
+ * docs/PERFORMANCE.md), in GFLOP/s (2*m*n*k per second), on X[m,k] times a
+ * weight of n rows already decoded, with n_threads threads (0: one per
+ * core); the best of 3. Zero dims take m = 256, n = 4096, k = 4096. */
+DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, double *out_gflop_s);
+
+/* The instruction set the cpu backend's kernels use: "avx512", "avx2" or
+ * "scalar" (the best the CPU has, lowered by DSV4_CPU_ISA). */
+DSV4_API const char *dsv4_cpu_isa(void);
+
 #ifdef __cplusplus
 }
 #endif

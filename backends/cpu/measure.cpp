@@ -1,0 +1,102 @@
+#include "cpu/measure.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+#include "error.h"
+
+namespace dsv4::cpu {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+uint64_t default_buffer_bytes() {
+    long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (llc <= 0) llc = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return std::max<uint64_t>(uint64_t(1) << 30, 4 * uint64_t(llc > 0 ? llc : 0));
+}
+
+}  // namespace
+
+double measure_read_bandwidth(int n_threads, uint64_t bytes, int runs) {
+    if (bytes == 0) bytes = default_buffer_bytes();
+    bytes = std::max<uint64_t>(bytes & ~uint64_t(4095), 1 << 20);
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) fail(DSV4_STATUS_OUT_OF_MEMORY, "cannot map " + std::to_string(bytes) + " bytes for the bandwidth probe");
+    std::unique_ptr<void, std::function<void(void*)>> unmap(p, [bytes](void* q) { munmap(q, bytes); });
+#ifdef MADV_NOHUGEPAGE
+    madvise(p, bytes, MADV_NOHUGEPAGE);  // 4 KiB pages, as the page cache maps the checkpoint
+#endif
+    float* f = static_cast<float*>(p);
+    const int64_t n = int64_t(bytes / sizeof(float));
+    ThreadPool pool(n_threads);
+    // Filled in parallel (first touch), with a value that keeps sums finite.
+    constexpr int64_t kChunk = int64_t(16) << 20 >> 2;  // 16 MiB of floats per task
+    const int64_t tasks = (n + kChunk - 1) / kChunk;
+    pool.for_each(tasks, [&](int64_t t, int) {
+        const int64_t a = t * kChunk, b = std::min(n, a + kChunk);
+        std::fill(f + a, f + b, 1.0f);
+    });
+    const Kernels& K = kernels();
+    std::vector<float> sink(static_cast<size_t>(tasks));
+    double best = 0.0;
+    for (int r = 0; r < runs; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pool.for_each(tasks, [&](int64_t t, int) {
+            const int64_t a = t * kChunk, b = std::min(n, a + kChunk);
+            sink[size_t(t)] = K.read_sum(f + a, b - a);
+        });
+        const double s = seconds_since(t0);
+        best = std::max(best, double(bytes) / s / 1e9);
+    }
+    volatile float keep = sink[0];
+    (void)keep;
+    return best;
+}
+
+double measure_gemm_peak(int n_threads, int64_t m, int64_t n, int64_t k, int runs) {
+    if (m <= 0) m = 256;
+    if (n <= 0) n = 4096;
+    if (k <= 0) k = 4096;
+    n = (n + 63) / 64 * 64;
+    constexpr int64_t kTaskRows = 64, kKc = 256;
+    const Kernels& K = kernels();
+    std::vector<double> x(size_t(m * k), 0.5);
+    // Pre-packed panels for every task (the decode step left out): the
+    // micro-kernel's ceiling on this shape.
+    std::vector<double> panels(size_t(n * k), 0.25);
+    ThreadPool pool(n_threads);
+    double best = 0.0;
+    for (int r = 0; r < runs; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pool.for_each(n / kTaskRows, [&](int64_t t, int) {
+            thread_local std::vector<double> c;
+            if (c.size() < size_t(m * kTaskRows)) c.resize(size_t(m * kTaskRows));
+            std::fill(c.begin(), c.begin() + m * kTaskRows, 0.0);
+            const double* pt = panels.data() + t * kTaskRows * k;
+            for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+                const int64_t kb = std::min(kKc, k - k0);
+                for (int64_t p = 0; p < kTaskRows / 16; ++p)
+                    K.gemm_panel16(x.data() + k0, k, m, pt + (k0 * kTaskRows) + p * kb * 16, kb, c.data() + p * 16,
+                                   kTaskRows);
+            }
+        });
+        const double s = seconds_since(t0);
+        best = std::max(best, 2.0 * double(m) * double(n) * double(k) / s / 1e9);
+    }
+    return best;
+}
+
+}  // namespace dsv4::cpu

@@ -1,0 +1,55 @@
+// Performance functions of the C ABI: a session's weight traffic and the
+// machine measurements (bandwidth, GEMM peak) behind dsv4 bench's rooflines.
+#include <cstring>
+
+#include "cpu/kernels.h"
+#include "cpu/measure.h"
+#include "guard.h"
+#include "handles.h"
+
+using namespace dsv4;
+
+extern "C" {
+
+DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session* session, dsv4_session_stats* stats) {
+    return guarded([&] {
+        require_arg(session, "dsv4_session_get_stats", "session");
+        require_arg(stats, "dsv4_session_get_stats", "stats");
+        if (stats->struct_size == 0 || stats->struct_size > sizeof(dsv4_session_stats))
+            fail(DSV4_STATUS_INVALID_ARGUMENT,
+                 "dsv4_session_get_stats: stats->struct_size must be set to sizeof(dsv4_session_stats)");
+        const size_t caller_size = stats->struct_size;
+        const WeightTraffic& t = session->session->traffic();
+        dsv4_session_stats s;
+        std::memset(&s, 0, sizeof s);
+        s.struct_size = caller_size;
+        s.tokens = t.tokens;
+        s.weight_bytes = t.bytes;
+        s.last_tokens = t.last_call_tokens;
+        s.last_weight_bytes = t.last_call_bytes;
+        std::memcpy(stats, &s, caller_size);
+    });
+}
+
+DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_bytes, double* out_gb_s) {
+    return guarded([&] {
+        require_arg(out_gb_s, "dsv4_measure_read_bandwidth", "out_gb_s");
+        if (n_threads < 0)
+            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_read_bandwidth: n_threads must be >= 0, got " +
+                                                   std::to_string(n_threads));
+        *out_gb_s = cpu::measure_read_bandwidth(n_threads, buffer_bytes);
+    });
+}
+
+DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, double* out_gflop_s) {
+    return guarded([&] {
+        require_arg(out_gflop_s, "dsv4_measure_gemm_peak", "out_gflop_s");
+        if (n_threads < 0 || m < 0 || n < 0 || k < 0)
+            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_gemm_peak: n_threads and the dims must be >= 0");
+        *out_gflop_s = cpu::measure_gemm_peak(n_threads, m, n, k);
+    });
+}
+
+DSV4_API const char* dsv4_cpu_isa(void) { return cpu::isa_name(cpu::active_isa()); }
+
+}  // extern "C"

@@ -1,0 +1,275 @@
+// dsv4 bench -m MODEL [--threads N] [--prompt 512] [--gen 64] [--json] [--backend NAME]
+//            [--bw-mb MB] [--no-warm]
+// Prefill and decode speed against the machine's rooflines, measured in the
+// same run with the same threads (public C API only). See docs/PERFORMANCE.md.
+//
+// Decode is memory bound: every token reads the weights it uses once, so
+//   decode efficiency = bytes_per_token * decode_tok_s / read_bandwidth.
+// Prefill is compute bound: prefill GFLOP/s (FLOPs from the model's dims,
+// prefill_flops below) against the measured peak of the GEMM prefill runs.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <dsv4/dsv4.h>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double rss_now_mb() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return 0.0;
+}
+
+double peak_rss_mb() {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return double(ru.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+// Multiply-accumulates of one prefill of P tokens (FLOPs = 2 x this):
+//  per token and main layer of ratio R:
+//   attention linears  Lq*D + H*d*Lq + d*D + H*d*Lo + D*G*Lo
+//   compressor (R > 0) 2 * c*d*D, c = 2 if R = 4 else 1
+//   indexer (R = 4)    Hi*di*Lq + Hi*D + 2 * 2*di*D
+//   MoE                E*D + (k + n_shared) * 3*I*D
+//   hyper-connections  2 * (2+hc)*hc * hc*D
+//   attention core     2*H*d*n_kv, n_kv = min(W, p+1) + compressed entries
+//                      (min(Ki, (p+1)/4) for R = 4, (p+1)/R otherwise)
+//   indexer scores     Hi*di*((p+1)/4) (R = 4)
+//  the MTP block (its ratio, P-1 positions) plus e_proj D*D and h_proj hc*D*D;
+//  the head once: V*D + hc*hc*D.
+double prefill_macs(const dsv4_model_info& i, const std::vector<int>& ratio, int64_t P) {
+    const double D = i.hidden_size, H = i.n_heads, d = i.head_dim, Lq = i.q_lora_rank, G = i.o_groups,
+                 Lo = i.o_lora_rank, Hi = i.index_n_heads, di = i.index_head_dim, E = i.n_routed_experts,
+                 k = i.n_experts_per_tok, S = i.n_shared_experts, I = i.moe_intermediate_size, hc = i.hc_mult,
+                 V = i.vocab_size;
+    auto linears = [&](int R) {
+        double m = Lq * D + H * d * Lq + d * D + H * d * Lo + D * G * Lo;
+        if (R > 0) m += 2 * (R == 4 ? 2 : 1) * d * D;
+        if (R == 4) m += Hi * di * Lq + Hi * D + 2 * 2 * di * D;
+        m += E * D + (k + S) * 3 * I * D;
+        m += 2 * (2 + hc) * hc * hc * D;
+        return m;
+    };
+    auto core = [&](int R, int64_t p) {
+        double nkv = double(std::min<int64_t>(i.sliding_window, p + 1));
+        if (R == 4) nkv += double(std::min<int64_t>(i.index_topk, (p + 1) / 4));
+        else if (R > 0) nkv += double((p + 1) / R);
+        double m = 2 * H * d * nkv;
+        if (R == 4) m += Hi * di * double((p + 1) / 4);
+        return m;
+    };
+    double macs = 0;
+    for (int64_t p = 0; p < P; ++p) {
+        for (int l = 0; l < i.n_layers; ++l) macs += linears(ratio[size_t(l)]) + core(ratio[size_t(l)], p);
+        if (i.n_mtp_layers > 0 && p < P - 1) {
+            const int R = ratio[size_t(i.n_layers)];
+            macs += linears(R) + core(R, p) + D * D + hc * D * D;
+        }
+    }
+    return macs + V * D + hc * hc * D;
+}
+
+// Text for the tokenizer's throughput: words and punctuation, deterministic.
+std::string sample_text(size_t bytes) {
+    static const char* words[] = {"the",   "model",  "reads", "every", "weight", "once",  "per",     "token,",
+                                  "while", "prefill", "is",   "bound", "by",     "FLOPs.", "Décodage", "42",
+                                  "x+=1;", "(see",   "docs)", "\n"};
+    std::string s;
+    uint32_t st = 12345;
+    while (s.size() < bytes) {
+        st = st * 1664525u + 1013904223u;
+        s += words[(st >> 16) % (sizeof words / sizeof *words)];
+        s += ' ';
+    }
+    return s;
+}
+
+int run(const cli::Args& args) {
+    cli::Flags flags(args);
+    std::string model_dir, backend;
+    long long threads = 0, prompt = 512, gen = 64, bw_mb = 0;
+    bool json = false, warm = true;
+    try {
+        model_dir = flags.get("--model", "", "-m");
+        backend = flags.get("--backend", "");
+        threads = flags.get_int("--threads", 0, "-t");
+        prompt = flags.get_int("--prompt", 512);
+        gen = flags.get_int("--gen", 64);
+        bw_mb = flags.get_int("--bw-mb", 0);
+        json = flags.has("--json");
+        warm = !flags.has("--no-warm");
+    } catch (const std::exception& e) {
+        return cli::fail(std::string("bench: ") + e.what());
+    }
+    auto pos = flags.positional();
+    if (model_dir.empty() && !pos.empty()) model_dir = pos[0];
+    if (!flags.unknown().empty()) return cli::fail("bench: unknown option " + flags.unknown()[0]);
+    if (model_dir.empty())
+        return cli::fail("bench: usage: dsv4 bench -m MODEL [--threads N] [--prompt 512] [--gen 64] [--json] "
+                         "[--backend NAME] [--bw-mb MB] [--no-warm]");
+    if (threads < 0 || prompt < 1 || gen < 1 || bw_mb < 0) return cli::fail("bench: --threads >= 0, --prompt and --gen >= 1");
+    const int n_threads = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
+
+    dsv4_model_params mp;
+    dsv4_model_params_init(&mp);
+    mp.n_threads = n_threads;
+    if (!backend.empty()) mp.backend = backend.c_str();
+    dsv4_model* model = nullptr;
+    auto t0 = Clock::now();
+    dsv4_status st = dsv4_model_open(model_dir.c_str(), &mp, &model);
+    const double open_s = since(t0);
+    if (st != DSV4_STATUS_OK) return cli::fail_status("cannot open " + model_dir, st);
+    const double rss_open_mb = rss_now_mb();
+
+    dsv4_model_info info;
+    info.struct_size = sizeof info;
+    dsv4_model_get_info(model, &info);
+    std::vector<int> ratio(size_t(info.n_layers + info.n_mtp_layers));
+    for (size_t l = 0; l < ratio.size(); ++l) dsv4_model_layer_ratio(model, int(l), &ratio[l]);
+
+    dsv4_session_params sp;
+    dsv4_session_params_init(&sp);
+    sp.n_ctx = uint64_t(prompt + gen + 1);
+    dsv4_session* s = nullptr;
+    if ((st = dsv4_session_create(model, &sp, &s)) != DSV4_STATUS_OK) {
+        dsv4_model_close(model);
+        return cli::fail_status("cannot create a session", st);
+    }
+    std::vector<int32_t> tokens(static_cast<size_t>(prompt));
+    uint32_t lcg = 2024;
+    for (auto& t : tokens) {
+        lcg = lcg * 1664525u + 1013904223u;
+        t = int32_t(2 + (lcg >> 8) % uint32_t(std::max(1, info.vocab_size - 2)));
+    }
+    auto fail_run = [&](const char* what, dsv4_status stt) {
+        dsv4_session_destroy(s);
+        dsv4_model_close(model);
+        return cli::fail_status(what, stt);
+    };
+
+    std::fprintf(stderr, "bench: prefill of %lld tokens (cold: weights page in)...\n", prompt);
+    t0 = Clock::now();
+    if ((st = dsv4_session_prefill(s, tokens.data(), tokens.size())) != DSV4_STATUS_OK) return fail_run("prefill", st);
+    const double prefill_cold_s = since(t0);
+    double prefill_s = prefill_cold_s;
+    if (warm) {
+        std::fprintf(stderr, "bench: prefill again (warm)...\n");
+        dsv4_session_reset(s);
+        t0 = Clock::now();
+        if ((st = dsv4_session_prefill(s, tokens.data(), tokens.size())) != DSV4_STATUS_OK) return fail_run("prefill", st);
+        prefill_s = since(t0);
+    }
+
+    std::fprintf(stderr, "bench: decode of %lld tokens...\n", gen);
+    const size_t V = size_t(info.vocab_size);
+    double decode_s = 0, bytes_sum = 0, rss_first_decode_mb = 0;
+    for (long long g = 0; g < gen; ++g) {
+        const float* lg = dsv4_session_logits(s);
+        const int32_t next = int32_t(std::max_element(lg, lg + V) - lg);  // greedy
+        t0 = Clock::now();
+        if ((st = dsv4_decode_step(s, next)) != DSV4_STATUS_OK) return fail_run("decode", st);
+        decode_s += since(t0);
+        dsv4_session_stats stats;
+        stats.struct_size = sizeof stats;
+        dsv4_session_get_stats(s, &stats);
+        bytes_sum += double(stats.last_weight_bytes);
+        if (g == 0) rss_first_decode_mb = rss_now_mb();
+    }
+    const double peak_rss = std::max(peak_rss_mb(), rss_now_mb());  // before the probes' buffers
+    dsv4_session_destroy(s);
+
+    std::fprintf(stderr, "bench: measuring read bandwidth and GEMM peak with %d thread(s)...\n", n_threads);
+    double bw = 0, peak = 0;
+    if ((st = dsv4_measure_read_bandwidth(n_threads, uint64_t(bw_mb) << 20, &bw)) != DSV4_STATUS_OK) {
+        dsv4_model_close(model);
+        return cli::fail_status("bandwidth probe", st);
+    }
+    if ((st = dsv4_measure_gemm_peak(n_threads, 0, 0, 0, &peak)) != DSV4_STATUS_OK) {
+        dsv4_model_close(model);
+        return cli::fail_status("GEMM probe", st);
+    }
+
+    double tok_mb_s = -1;
+    dsv4_tokenizer* tok = nullptr;
+    if (dsv4_tokenizer_open_dir(model_dir.c_str(), &tok) == DSV4_STATUS_OK) {
+        const std::string text = sample_text(size_t(4) << 20);
+        int32_t* ids = nullptr;
+        size_t n_ids = 0;
+        t0 = Clock::now();
+        if (dsv4_tokenizer_encode(tok, text.data(), text.size(), 0, &ids, &n_ids) == DSV4_STATUS_OK)
+            tok_mb_s = double(text.size()) / 1e6 / since(t0);
+        dsv4_tokens_free(ids);
+        dsv4_tokenizer_free(tok);
+    }
+    const std::string backend_used = dsv4_model_backend(model);
+    dsv4_model_close(model);
+
+    const double decode_tok_s = double(gen) / decode_s;
+    const double prefill_tok_s = double(prompt) / prefill_s;
+    const double bytes_per_token = bytes_sum / double(gen);
+    const double decode_eff = bytes_per_token * decode_tok_s / (bw * 1e9);
+    const double prefill_gflop = 2 * prefill_macs(info, ratio, prompt) / 1e9;
+    const double prefill_gflop_s = prefill_gflop / prefill_s;
+
+    std::printf("model:      %s (%.2f GiB of weights), backend %s, isa %s, %d thread(s)\n", model_dir.c_str(),
+                double(info.total_bytes) / double(1 << 30), backend_used.c_str(), dsv4_cpu_isa(), n_threads);
+    std::printf("open:       %.3f s (RSS %.0f MiB); cold prefill %.2f s (page-in included)\n", open_s, rss_open_mb,
+                prefill_cold_s);
+    std::printf("prefill:    %lld tokens in %.2f s = %.2f tok/s, %.1f GFLOP -> %.1f GFLOP/s = %.2f of the GEMM peak %.1f GFLOP/s\n",
+                prompt, prefill_s, prefill_tok_s, prefill_gflop, prefill_gflop_s, prefill_gflop_s / peak, peak);
+    std::printf("decode:     %lld tokens in %.2f s = %.3f tok/s, %.1f MB of weights/token -> %.2f GB/s = %.2f of the read bandwidth %.2f GB/s\n",
+                gen, decode_s, decode_tok_s, bytes_per_token / 1e6, bytes_per_token * decode_tok_s / 1e9, decode_eff, bw);
+    std::printf("memory:     RSS after the first decode %.0f MiB, peak %.0f MiB\n", rss_first_decode_mb, peak_rss);
+    if (tok_mb_s >= 0) std::printf("tokenizer:  encode %.2f MB/s\n", tok_mb_s);
+    if (json) {
+        nlohmann::json j = {{"model", model_dir},
+                            {"backend", backend_used},
+                            {"isa", dsv4_cpu_isa()},
+                            {"threads", n_threads},
+                            {"prompt", prompt},
+                            {"gen", gen},
+                            {"model_bytes", info.total_bytes},
+                            {"open_s", open_s},
+                            {"prefill_cold_s", prefill_cold_s},
+                            {"prefill_s", prefill_s},
+                            {"prefill_tok_s", prefill_tok_s},
+                            {"prefill_gflop", prefill_gflop},
+                            {"prefill_gflop_s", prefill_gflop_s},
+                            {"gemm_peak_gflop_s", peak},
+                            {"prefill_efficiency", prefill_gflop_s / peak},
+                            {"decode_s", decode_s},
+                            {"decode_tok_s", decode_tok_s},
+                            {"bytes_per_token", bytes_per_token},
+                            {"bandwidth_gb_s", bw},
+                            {"decode_efficiency", decode_eff},
+                            {"rss_open_mb", rss_open_mb},
+                            {"rss_after_first_decode_mb", rss_first_decode_mb},
+                            {"peak_rss_mb", peak_rss}};
+        if (tok_mb_s >= 0) j["tokenizer_encode_mb_s"] = tok_mb_s;
+        std::printf("%s\n", j.dump().c_str());
+    }
+    return 0;
+}
+
+const bool registered =
+    cli::register_command({"bench", "measure prefill / decode speed against the machine's rooflines", run});
+
+}  // namespace

@@ -1,0 +1,62 @@
+#include "weight_traffic.h"
+
+namespace dsv4 {
+
+uint64_t linear_bytes(const Linear& w, int64_t row0, int64_t rows) {
+    if (rows <= 0) return 0;
+    const uint64_t r = uint64_t(rows), in = uint64_t(w.in);
+    switch (w.format) {
+        case LinearFormat::BF16: return r * in * 2;
+        case LinearFormat::FP8: {
+            const uint64_t blocks = uint64_t((row0 + rows - 1) / 128 - row0 / 128 + 1);
+            return r * in + blocks * ((in + 127) / 128);
+        }
+        case LinearFormat::FP4: return r * (in / 2) + r * (in / 32);
+    }
+    return 0;
+}
+
+uint64_t expert_bytes(const ExpertWeights& e) {
+    return linear_bytes(e.w1, 0, e.w1.out) + linear_bytes(e.w2, 0, e.w2.out) + linear_bytes(e.w3, 0, e.w3.out);
+}
+
+void CountingBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
+                             float* y, int64_t ldy) const {
+    t_.bytes += linear_bytes(w, row0, rows);
+    inner_.matmul(w, row0, rows, x, ldx, n, y, ldy);
+}
+
+void CountingBackend::hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
+                               float* y) const {
+    t_.bytes += uint64_t(n_out) * uint64_t(width) * sizeof(float);
+    inner_.hc_mixes(m, n_out, width, x, n, eps, y);
+}
+
+void CountingBackend::hc_reduce(const float* pre, const float* h, int hc, int64_t D, int64_t n, float* out) const {
+    inner_.hc_reduce(pre, h, hc, D, n, out);
+}
+
+void CountingBackend::hc_expand(const float* post, const float* comb, const float* y, int hc, int64_t D, int64_t n,
+                                float* h) const {
+    inner_.hc_expand(post, comb, y, hc, D, n, h);
+}
+
+void CountingBackend::sparse_attention(const SparseAttentionArgs& a) const { inner_.sparse_attention(a); }
+
+void CountingBackend::compress_pool(const float* a, const float* g, int rows, int64_t ld, int64_t width,
+                                    float* out) const {
+    inner_.compress_pool(a, g, rows, ld, width, out);
+}
+
+void CountingBackend::indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys,
+                                     int64_t count, float* scores) const {
+    inner_.indexer_scores(q, w, heads, dim, keys, count, scores);
+}
+
+void CountingBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n,
+                                 const float* route_w, float* y) const {
+    t_.bytes += expert_bytes(e);
+    inner_.expert_ffn(e, limit, x, n, route_w, y);
+}
+
+}  // namespace dsv4

@@ -1,0 +1,175 @@
+// Weight-traffic statistics (dsv4_session_get_stats) against a count made
+// here from the model's dims, the thread pool, and `dsv4 bench --json`.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cpu/thread_pool.h"
+#include "dsv4/dsv4.h"
+#include "handles.h"
+#include "test_support.h"
+
+namespace {
+
+std::string tiny_model() { return testing_support::conformance_dir() + "/golden/tiny-s4/model"; }
+
+uint64_t fp8_bytes(uint64_t out, uint64_t in) { return out * in + ((out + 127) / 128) * ((in + 127) / 128); }
+uint64_t fp4_bytes(uint64_t out, uint64_t in) { return out * in / 2 + out * in / 32; }
+uint64_t bf16_bytes(uint64_t out, uint64_t in) { return out * in * 2; }
+
+}  // namespace
+
+TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny-s4)", "[cpu][stats]") {
+    dsv4_model* m = nullptr;
+    REQUIRE(dsv4_model_open(tiny_model().c_str(), nullptr, &m) == DSV4_STATUS_OK);
+    dsv4_model_info i;
+    i.struct_size = sizeof i;
+    REQUIRE(dsv4_model_get_info(m, &i) == DSV4_STATUS_OK);
+    const uint64_t D = uint64_t(i.hidden_size), H = uint64_t(i.n_heads), d = uint64_t(i.head_dim),
+                   Lq = uint64_t(i.q_lora_rank), G = uint64_t(i.o_groups), Lo = uint64_t(i.o_lora_rank),
+                   Hi = uint64_t(i.index_n_heads), di = uint64_t(i.index_head_dim), E = uint64_t(i.n_routed_experts),
+                   k = uint64_t(i.n_experts_per_tok), I = uint64_t(i.moe_intermediate_size), hc = uint64_t(i.hc_mult),
+                   V = uint64_t(i.vocab_size);
+    REQUIRE(i.experts_fp4);
+    REQUIRE(i.n_shared_experts == 1);
+    // One block's weights read for one token; the routed experts: k distinct.
+    auto block = [&](int R) {
+        uint64_t b = fp8_bytes(Lq, D) + fp8_bytes(H * d, Lq) + fp8_bytes(d, D);
+        // wo_a is read group by group: G calls of Lo rows each.
+        for (uint64_t g = 0; g < G; ++g) b += Lo * (H * d / G) + ((g * Lo + Lo - 1) / 128 - (g * Lo) / 128 + 1) * ((H * d / G + 127) / 128);
+        b += fp8_bytes(D, G * Lo);
+        if (R > 0) b += 2 * bf16_bytes((R == 4 ? 2 : 1) * d, D);
+        if (R == 4) b += fp8_bytes(Hi * di, Lq) + bf16_bytes(Hi, D) + 2 * bf16_bytes(2 * di, D);
+        b += bf16_bytes(E, D);
+        b += k * (2 * fp4_bytes(I, D) + fp4_bytes(D, I));
+        b += 2 * fp8_bytes(I, D) + fp8_bytes(D, I);  // shared expert
+        b += 2 * (2 + hc) * hc * hc * D * 4;          // hc_attn / hc_ffn mixes (F32)
+        return b;
+    };
+    uint64_t want = 0;
+    for (int l = 0; l < i.n_layers; ++l) {
+        int R = 0;
+        REQUIRE(dsv4_model_layer_ratio(m, l, &R) == DSV4_STATUS_OK);
+        want += block(R);
+    }
+    want += D * 2;                          // embedding row
+    want += bf16_bytes(V, D) + hc * hc * D * 4;  // head and its hc mix
+    if (i.n_mtp_layers) {
+        int R = 0;
+        REQUIRE(dsv4_model_layer_ratio(m, i.n_layers, &R) == DSV4_STATUS_OK);
+        want += block(R) + 2 * fp8_bytes(D, D) + D * 2;  // block, e_proj / h_proj, embedding of the token
+    }
+
+    // Hash-layer tables can name an expert twice; pick tokens whose rows do not.
+    const auto& tid2eid = m->model->weights().layers;
+    auto distinct = [&](int32_t t) {
+        for (const auto& b : tid2eid)
+            if (b.ffn.tid2eid) {
+                std::set<int64_t> s;
+                const int64_t* row = b.ffn.tid2eid->as<int64_t>() + int64_t(t) * int64_t(k);
+                for (uint64_t j = 0; j < k; ++j) s.insert(row[j]);
+                if (s.size() != k) return false;
+            }
+        return true;
+    };
+    std::vector<int32_t> toks;
+    for (int32_t t = 3; toks.size() < 6 && t < i.vocab_size; ++t)
+        if (distinct(t)) toks.push_back(t);
+    REQUIRE(toks.size() == 6);
+
+    for (const char* backend : {"cpu", "reference"}) {
+        INFO("backend " << backend);
+        dsv4_model_params mp;
+        dsv4_model_params_init(&mp);
+        mp.backend = backend;
+        dsv4_model* mb = nullptr;
+        REQUIRE(dsv4_model_open(tiny_model().c_str(), &mp, &mb) == DSV4_STATUS_OK);
+        dsv4_session* s = nullptr;
+        REQUIRE(dsv4_session_create(mb, nullptr, &s) == DSV4_STATUS_OK);
+        REQUIRE(dsv4_session_prefill(s, toks.data(), 4) == DSV4_STATUS_OK);
+        dsv4_session_stats st;
+        st.struct_size = sizeof st;
+        REQUIRE(dsv4_session_get_stats(s, &st) == DSV4_STATUS_OK);
+        CHECK(st.tokens == 4);
+        CHECK(st.last_tokens == 4);
+        const uint64_t after_prefill = st.weight_bytes;
+        CHECK(after_prefill > 0);
+        for (int j = 4; j < 6; ++j) {
+            REQUIRE(dsv4_decode_step(s, toks[size_t(j)]) == DSV4_STATUS_OK);
+            REQUIRE(dsv4_session_get_stats(s, &st) == DSV4_STATUS_OK);
+            CHECK(st.last_tokens == 1);
+            CHECK(st.last_weight_bytes == want);
+        }
+        CHECK(st.tokens == 6);
+        CHECK(st.weight_bytes == after_prefill + 2 * want);
+        dsv4_session_destroy(s);
+        dsv4_model_close(mb);
+    }
+    dsv4_model_close(m);
+}
+
+TEST_CASE("dsv4_session_get_stats validates its arguments", "[cpu][stats]") {
+    dsv4_session_stats st;
+    st.struct_size = sizeof st;
+    CHECK(dsv4_session_get_stats(nullptr, &st) == DSV4_STATUS_INVALID_ARGUMENT);
+    double v = 0;
+    CHECK(dsv4_measure_read_bandwidth(-1, 0, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(dsv4_measure_gemm_peak(1, 8, 64, 64, nullptr) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(dsv4_measure_read_bandwidth(2, 32 << 20, &v) == DSV4_STATUS_OK);
+    CHECK(v > 0);
+    CHECK(dsv4_measure_gemm_peak(2, 24, 128, 256, &v) == DSV4_STATUS_OK);
+    CHECK(v > 0);
+    const std::string isa = dsv4_cpu_isa();
+    CHECK((isa == "avx512" || isa == "avx2" || isa == "scalar"));
+}
+
+TEST_CASE("thread pool runs every task once, rethrows, and nests serially", "[cpu][threads]") {
+    for (int n : {1, 2, 3, 8}) {
+        dsv4::cpu::ThreadPool pool(n);
+        CHECK(pool.size() == n);
+        for (int64_t tasks : {0, 1, 2, 7, 1000}) {
+            std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
+            std::atomic<int> bad_thread{0};
+            pool.for_each(tasks, [&](int64_t t, int th) {
+                hits[size_t(t)]++;
+                if (th < 0 || th >= n) bad_thread++;
+            });
+            for (auto& h : hits) REQUIRE(h.load() == 1);
+            CHECK(bad_thread.load() == 0);
+        }
+        // A task that calls the pool again runs the inner tasks on its own thread.
+        std::atomic<int> inner{0};
+        pool.for_each(4, [&](int64_t, int) { pool.for_each(5, [&](int64_t, int) { inner++; }); });
+        CHECK(inner.load() == 20);
+        CHECK_THROWS_AS(pool.for_each(50, [&](int64_t t, int) {
+            if (t == 17) throw std::runtime_error("task failed");
+        }), std::runtime_error);
+        std::atomic<int> after{0};
+        pool.for_each(10, [&](int64_t, int) { after++; });
+        CHECK(after.load() == 10);
+    }
+}
+
+TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]") {
+    auto r = testing_support::run_cli("bench -m " + tiny_model() + " --prompt 20 --gen 3 --threads 2 --bw-mb 32 --json");
+    INFO(r.err);
+    REQUIRE(r.exited);
+    REQUIRE(r.exit_code == 0);
+    const std::string out = r.out;
+    const size_t nl = out.find_last_of('\n', out.size() - 2);
+    const std::string last = out.substr(nl == std::string::npos ? 0 : nl + 1);
+    const auto j = nlohmann::json::parse(last);
+    for (const char* key : {"decode_tok_s", "prefill_tok_s", "bytes_per_token", "bandwidth_gb_s", "decode_efficiency",
+                            "prefill_gflop_s", "gemm_peak_gflop_s", "peak_rss_mb", "open_s",
+                            "rss_after_first_decode_mb"}) {
+        INFO("key " << key);
+        REQUIRE(j.contains(key));
+        CHECK(j[key].get<double>() > 0);
+    }
+    CHECK(j["threads"].get<int>() == 2);
+}
