@@ -35,6 +35,13 @@ def load_trained(path):
     return model.eval(), cfg, st
 
 
+def write_card(args, cfg, st, metrics):
+    log = os.path.join(args.run, "train.log")
+    text = open(log).read() if os.path.exists(log) else ""
+    with open(os.path.join(args.out, "MODEL_CARD.md"), "w", encoding="utf-8") as f:
+        f.write(card.render(cfg, st, metrics, text, args.out))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--run", required=True, help="training run directory (final.pt, train.log)")
@@ -44,6 +51,8 @@ def main():
     ap.add_argument("--root", default=corpus.DEFAULT_ROOT)
     ap.add_argument("--cache", default=corpus.DEFAULT_CACHE)
     ap.add_argument("--skip-eval", action="store_true")
+    ap.add_argument("--card-only", action="store_true",
+                    help="only re-render MODEL_CARD.md from the existing metrics.json")
     ap.add_argument("--eval-tokens", type=int, default=0,
                     help="evaluate only this many tokens per split (quick checks; 0 = all)")
     args = ap.parse_args()
@@ -56,6 +65,10 @@ def main():
             shutil.copyfile(src, dst)
 
     model, cfg, st = load_trained(os.path.join(args.run, args.ckpt))
+    if args.card_only:
+        with open(os.path.join(args.out, "metrics.json")) as f:
+            write_card(args, cfg, st, json.load(f))
+        return
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg.hf_dict(), f, indent=2)
         f.write("\n")
@@ -101,10 +114,7 @@ def main():
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
         f.write("\n")
-    log = os.path.join(args.run, "train.log")
-    with open(os.path.join(args.out, "MODEL_CARD.md"), "w", encoding="utf-8") as f:
-        f.write(card.render(cfg, st, metrics, open(log).read() if os.path.exists(log) else "",
-                            args.out))
+    write_card(args, cfg, st, metrics)
     total = sum(os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out))
     print(f"total {total / 1e6:.2f} MB in {args.out}")
 

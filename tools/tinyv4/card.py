@@ -136,6 +136,9 @@ from `model.safetensors` (what an engine runs). MTP agreement = fraction of posi
 where the MTP argmax for token t+2 (fed the streams at t and the true token t+1) equals
 the main model's argmax at t+1; MTP top-1 = same argmax against the true token t+2.
 
+Because the last steps trained through the storage rounding, the float weights are never
+what the late forward used; the two rows differ only by that rounding.
+
 | weights | split | perplexity | top-1 | MTP agreement | MTP top-1 |
 |---|---|---|---|---|---|
 {row('float', 'heldout')}
