@@ -24,8 +24,10 @@ def render(cfg, st, metrics, log, out_dir):
     tokens = args.get("batch", 0) * args.get("seq", 0) * st.get("step", 0)
     wall = steps[-1][5] if steps else 0
     files = sorted(n for n in os.listdir(out_dir) if not n.startswith("."))
-    sizes = "\n".join(f"| `{n}` | {os.path.getsize(os.path.join(out_dir, n)) / 1e6:.2f} MB |"
-                      for n in files if n != "MODEL_CARD.md")
+    def size(n):
+        b = os.path.getsize(os.path.join(out_dir, n))
+        return f"{b / 1e6:.2f} MB" if b >= 1e6 else f"{b / 1e3:.1f} KB"
+    sizes = "\n".join(f"| `{n}` | {size(n)} |" for n in files if n != "MODEL_CARD.md")
     picks = sorted({s for s in (1, 2, 5, 10, 20) if s <= len(steps)} |
                    {len(steps) * k // 8 for k in range(1, 9)})
     curve = "\n".join(f"| {steps[i - 1][0]} | {steps[i - 1][1]:.3f} | {steps[i - 1][2]:.3f} | "
