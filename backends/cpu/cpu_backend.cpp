@@ -35,39 +35,6 @@ int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
     return ceil_div(c, align) * align;
 }
 
-// Decodes W[row, k0:k0+kb) into dst[k * 16] (one column of a packed panel).
-void decode_segment(const Linear& w, int64_t row, int64_t k0, int64_t kb, double* dst) {
-    const int64_t in = w.in;
-    switch (w.format) {
-        case LinearFormat::BF16: {
-            const uint16_t* src = w.weight->as<uint16_t>() + row * in + k0;
-            for (int64_t k = 0; k < kb; ++k) dst[k * 16] = bf16_to_float(src[k]);
-            return;
-        }
-        case LinearFormat::FP8: {
-            const uint8_t* src = w.weight->data + row * in;
-            const uint8_t* s = w.scale->data + (row / 128) * ceil_div(in, 128);
-            for (int64_t k = k0; k < k0 + kb;) {
-                const int64_t end = std::min(k0 + kb, (k / 128 + 1) * 128);
-                const float sc = e8m0_to_float(s[k / 128]);
-                for (; k < end; ++k) dst[(k - k0) * 16] = kFp8E4m3Table[src[k]] * sc;
-            }
-            return;
-        }
-        case LinearFormat::FP4: {
-            const uint8_t* src = w.weight->data + row * (in / 2);
-            const uint8_t* s = w.scale->data + row * (in / 32);
-            for (int64_t k = k0; k < k0 + kb; k += 2) {
-                const float sc = e8m0_to_float(s[k / 32]);
-                const uint8_t b = src[k / 2];
-                dst[(k - k0) * 16] = kFp4E2m1Table[b & 0xF] * sc;
-                if (k + 1 < k0 + kb) dst[(k + 1 - k0) * 16] = kFp4E2m1Table[b >> 4] * sc;
-            }
-            return;
-        }
-    }
-}
-
 }  // namespace
 
 CpuBackend::CpuBackend(int n_threads) : n_threads_(n_threads > 0 ? n_threads : cpu::ThreadPool::hardware_threads()) {}
@@ -167,36 +134,55 @@ void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const 
 
 void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                              float* y, int64_t ldy) const {
-    // C[n, rows] = X[n, in] . W^T, in tasks of kTaskRows rows: each decodes
-    // its rows block by block (kc inputs deep) into packed 16-row panels of
-    // doubles (a small per-thread scratch, never the whole weight) and runs
-    // the micro-kernel over every token.
-    constexpr int64_t kTaskRows = 64, kKc = 256;
+    // C^T[rows, n] = W . X^T in tasks of kTaskRows rows: each decodes its
+    // rows kKc inputs at a time into a small per-thread scratch of doubles
+    // (never the whole weight) and runs the micro-kernel over every token.
+    constexpr int64_t kTaskRows = 48, kKc = 128;
     const Kernels& K = cpu::kernels();
-    const int64_t in = w.in;
-    thread_local std::vector<double> xbuf;
-    double* xd = scratch(xbuf, size_t(n * in));
-    for (int64_t i = 0; i < n; ++i)
-        for (int64_t k = 0; k < in; ++k) xd[i * in + k] = x[i * ldx + k];
+    const int64_t in = w.in, ntok = ceil_div(n, 16) * 16;
+    const bool fp4 = w.format == LinearFormat::FP4;
+    if (fp4 && in % 32) fail(DSV4_STATUS_INTERNAL, "FP4 weight '" + w.weight->name + "' has in % 32 != 0");
+    // x transposed, [in][ntok] (FP4: inputs in the paired order), padded with zero tokens.
+    thread_local std::vector<double> xtbuf;
+    double* xt = scratch(xtbuf, size_t(in * ntok));
+    for (int64_t i0 = 0; i0 < ntok; i0 += 8)
+        for (int64_t k = 0; k < in; ++k) {
+            int64_t src = k;
+            if (fp4) {
+                const int64_t g = k & ~int64_t(15), j = k & 15;
+                src = j < 8 ? g + 2 * j : g + 2 * (j - 8) + 1;
+            }
+            double* d = xt + k * ntok + i0;
+            for (int64_t i = 0; i < 8; ++i) d[i] = i0 + i < n ? double(x[(i0 + i) * ldx + src]) : 0.0;
+        }
+    const int64_t scols = ceil_div(in, 128);
     pool().for_each(ceil_div(rows, kTaskRows), [&](int64_t t, int) {
-        const int64_t a = t * kTaskRows, nr = std::min(rows - a, kTaskRows), panels = ceil_div(nr, 16);
-        thread_local std::vector<double> pack_buf, c_buf;
-        double* pack = scratch(pack_buf, size_t(panels * kKc * 16));
-        double* C = scratch(c_buf, size_t(n * kTaskRows));
-        std::fill(C, C + n * kTaskRows, 0.0);
+        const int64_t a = t * kTaskRows, nr = std::min(rows - a, kTaskRows);
+        thread_local std::vector<double> wbuf_v, c_v;
+        double* wbuf = scratch(wbuf_v, size_t(kTaskRows * kKc));
+        double* C = scratch(c_v, size_t(kTaskRows * ntok));
+        std::fill(C, C + nr * ntok, 0.0);
         for (int64_t k0 = 0; k0 < in; k0 += kKc) {
             const int64_t kb = std::min(kKc, in - k0);
-            for (int64_t r = 0; r < panels * 16; ++r) {
-                double* dst = pack + (r / 16) * kKc * 16 + (r % 16);
-                if (r < nr) decode_segment(w, row0 + a + r, k0, kb, dst);
-                else
-                    for (int64_t k = 0; k < kb; ++k) dst[k * 16] = 0.0;
+            for (int64_t r = 0; r < nr; ++r) {
+                const int64_t row = row0 + a + r;
+                double* dst = wbuf + r * kKc;
+                switch (w.format) {
+                    case LinearFormat::BF16: K.decode_bf16(w.weight->as<uint16_t>() + row * in + k0, kb, dst); break;
+                    case LinearFormat::FP8:
+                        K.decode_fp8(w.weight->data + row * in + k0, kb,
+                                     e8m0_d(w.scale->data[(row / 128) * scols + k0 / 128]) * K.fp8_x_factor, dst);
+                        break;
+                    case LinearFormat::FP4:
+                        K.decode_fp4(w.weight->data + row * (in / 2) + k0 / 2, w.scale->data + row * (in / 32) + k0 / 32,
+                                     kb, dst);
+                        break;
+                }
             }
-            for (int64_t p = 0; p < panels; ++p)
-                K.gemm_panel16(xd + k0, in, n, pack + p * kKc * 16, kb, C + p * 16, kTaskRows);
+            K.gemm_rows(wbuf, kKc, nr, xt + k0 * ntok, ntok, ntok, kb, C, ntok);
         }
         for (int64_t i = 0; i < n; ++i)
-            for (int64_t r = 0; r < nr; ++r) y[i * ldy + a + r] = float(C[i * kTaskRows + r]);
+            for (int64_t r = 0; r < nr; ++r) y[i * ldy + a + r] = float(C[r * ntok + i]);
     });
 }
 

@@ -46,10 +46,17 @@ struct Kernels {
     // w: rows of in/2 bytes; s: rows of in/32 UE8M0 scales.
     void (*gemv_fp4)(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx,
                      int64_t n, float* y, int64_t ldy);
-    // C[i][r] (ldc) += sum_k X[i][k] * P[k][r] for i < m, r < 16 (a packed
-    // panel of 16 rows, kc deep, [kc][16]); X rows ldx apart. The prefill GEMM.
-    void (*gemm_panel16)(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c,
-                         int64_t ldc);
+    // The prefill GEMM works on weights decoded block by block into a small
+    // row-major scratch of doubles (in the order of x: FP4 paired):
+    void (*decode_bf16)(const uint16_t* w, int64_t kb, double* dst);
+    // kb codes of one 128x128 block: dst = value / fp8_x_factor * scale.
+    void (*decode_fp8)(const uint8_t* w, int64_t kb, double scale, double* dst);
+    // kb (a multiple of 32) inputs of one row, scales s[kb / 32], paired order.
+    void (*decode_fp4)(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst);
+    // C[r][i] (ldc) += sum_k W[r][k] * XT[k][i] for r < rows, i < ntok (a
+    // multiple of 16), k < kb: W rows ldw apart, XT (x transposed) rows ldxt apart.
+    void (*gemm_rows)(const double* w, int64_t ldw, int64_t rows, const double* xt, int64_t ldxt, int64_t ntok,
+                      int64_t kb, double* c, int64_t ldc);
     // sum a[j] * b[j] accumulated in double.
     double (*dot_f32)(const float* a, const float* b, int64_t n);
     // y[j] += a * x[j]: a float multiply, then a float add (never fused),

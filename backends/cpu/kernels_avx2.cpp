@@ -178,36 +178,76 @@ void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, cons
     }
 }
 
-template <int MI>
-inline void panel_tile(const double* x, int64_t ldx, const double* p, int64_t kc, double* c, int64_t ldc) {
-    __m256d acc[MI][4];
+void decode_bf16(const uint16_t* w, int64_t kb, double* dst) {
+    int64_t k = 0;
+    for (; k + 8 <= kb; k += 8) {
+        __m256d lo, hi;
+        bf16_decode8(w + k, lo, hi);
+        _mm256_storeu_pd(dst + k, lo);
+        _mm256_storeu_pd(dst + k + 4, hi);
+    }
+    for (; k < kb; ++k) dst[k] = bf16_to_float(w[k]);
+}
+
+void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {
+    const __m256d s = _mm256_set1_pd(scale);
+    int64_t k = 0;
+    for (; k + 8 <= kb; k += 8) {
+        __m256d lo, hi;
+        fp8_decode8(w + k, lo, hi);
+        _mm256_storeu_pd(dst + k, _mm256_mul_pd(lo, s));
+        _mm256_storeu_pd(dst + k + 4, _mm256_mul_pd(hi, s));
+    }
+    for (; k < kb; ++k) dst[k] = double(kFp8E4m3Table[w[k]]) / 256.0 * scale;
+}
+
+void decode_fp4(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst) {
+    for (int64_t g = 0; g < kb; g += 16) {
+        const double sc = e8m0_to_float(s[g / 32]);
+        for (int j = 0; j < 8; ++j) {
+            const uint8_t b = w[g / 2 + j];
+            dst[g + j] = double(kFp4E2m1Table[b & 0xF]) * sc;
+            dst[g + 8 + j] = double(kFp4E2m1Table[b >> 4]) * sc;
+        }
+    }
+}
+
+// MR weight rows x 16 tokens (four vectors of 4).
+template <int MR>
+inline void rows_tile(const double* w, int64_t ldw, const double* xt, int64_t ldxt, int64_t kb, double* c,
+                      int64_t ldc) {
+    __m256d acc[MR][4];
 #pragma GCC unroll 3
-    for (int i = 0; i < MI; ++i) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm256_setzero_pd();
-    for (int64_t k = 0; k < kc; ++k) {
-        const __m256d p0 = _mm256_loadu_pd(p + k * 16), p1 = _mm256_loadu_pd(p + k * 16 + 4),
-                      p2 = _mm256_loadu_pd(p + k * 16 + 8), p3 = _mm256_loadu_pd(p + k * 16 + 12);
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = _mm256_setzero_pd();
+    for (int64_t k = 0; k < kb; ++k) {
+        const double* x = xt + k * ldxt;
+        const __m256d x0 = _mm256_loadu_pd(x), x1 = _mm256_loadu_pd(x + 4), x2 = _mm256_loadu_pd(x + 8),
+                      x3 = _mm256_loadu_pd(x + 12);
 #pragma GCC unroll 3
-        for (int i = 0; i < MI; ++i) {
-            const __m256d xb = _mm256_broadcast_sd(x + i * ldx + k);
-            acc[i][0] = _mm256_fmadd_pd(xb, p0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_pd(xb, p1, acc[i][1]);
-            acc[i][2] = _mm256_fmadd_pd(xb, p2, acc[i][2]);
-            acc[i][3] = _mm256_fmadd_pd(xb, p3, acc[i][3]);
+        for (int r = 0; r < MR; ++r) {
+            const __m256d wb = _mm256_broadcast_sd(w + r * ldw + k);
+            acc[r][0] = _mm256_fmadd_pd(wb, x0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_pd(wb, x1, acc[r][1]);
+            acc[r][2] = _mm256_fmadd_pd(wb, x2, acc[r][2]);
+            acc[r][3] = _mm256_fmadd_pd(wb, x3, acc[r][3]);
         }
     }
 #pragma GCC unroll 3
-    for (int i = 0; i < MI; ++i)
+    for (int r = 0; r < MR; ++r)
         for (int q = 0; q < 4; ++q) {
-            double* ci = c + i * ldc + 4 * q;
-            _mm256_storeu_pd(ci, _mm256_add_pd(_mm256_loadu_pd(ci), acc[i][q]));
+            double* cr = c + r * ldc + 4 * q;
+            _mm256_storeu_pd(cr, _mm256_add_pd(_mm256_loadu_pd(cr), acc[r][q]));
         }
 }
 
-void gemm_panel16(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c, int64_t ldc) {
-    int64_t i = 0;
-    for (; i + 3 <= m; i += 3) panel_tile<3>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
-    if (m - i == 2) panel_tile<2>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
-    else if (m - i == 1) panel_tile<1>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
+void gemm_rows(const double* w, int64_t ldw, int64_t rows, const double* xt, int64_t ldxt, int64_t ntok, int64_t kb,
+               double* c, int64_t ldc) {
+    for (int64_t i0 = 0; i0 < ntok; i0 += 16) {
+        int64_t r = 0;
+        for (; r + 3 <= rows; r += 3) rows_tile<3>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
+        if (rows - r == 2) rows_tile<2>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
+        else if (rows - r == 1) rows_tile<1>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
+    }
 }
 
 double dot_f32(const float* a, const float* b, int64_t n) {
@@ -257,7 +297,7 @@ float read_sum(const float* p, int64_t n) {
 namespace dsv4::cpu {
 
 const Kernels& kernels_avx2() {
-    static const Kernels k{Isa::Avx2, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32, read_sum};
+    static const Kernels k{Isa::Avx2, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8, decode_fp4, gemm_rows, dot_f32, axpy_f32, read_sum};
     return k;
 }
 

@@ -244,46 +244,109 @@ void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, cons
     }
 }
 
-// --- GEMM micro-kernel: MI activation rows x one 16-row weight panel --------
+// --- prefill GEMM: decoding into scratch, and the micro-kernel --------------
 
-template <int MI>
-inline void panel_tile(const double* x, int64_t ldx, const double* p, int64_t kc, double* c, int64_t ldc) {
-    __m512d acc[MI][2];
-#pragma GCC unroll 12
-    for (int i = 0; i < MI; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_pd();
-    for (int64_t k = 0; k < kc; ++k) {
-        const __m512d p0 = _mm512_loadu_pd(p + k * 16), p1 = _mm512_loadu_pd(p + k * 16 + 8);
-#pragma GCC unroll 12
-        for (int i = 0; i < MI; ++i) {
-            const __m512d xb = _mm512_set1_pd(x[i * ldx + k]);
-            acc[i][0] = _mm512_fmadd_pd(xb, p0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_pd(xb, p1, acc[i][1]);
-        }
+void decode_bf16(const uint16_t* w, int64_t kb, double* dst) {
+    Bf16Dec d{w};
+    int64_t k = 0;
+    for (; k + 16 <= kb; k += 16) {
+        __m512d lo, hi;
+        d(k, lo, hi);
+        _mm512_storeu_pd(dst + k, lo);
+        _mm512_storeu_pd(dst + k + 8, hi);
     }
-#pragma GCC unroll 12
-    for (int i = 0; i < MI; ++i) {
-        double* ci = c + i * ldc;
-        _mm512_storeu_pd(ci, _mm512_add_pd(_mm512_loadu_pd(ci), acc[i][0]));
-        _mm512_storeu_pd(ci + 8, _mm512_add_pd(_mm512_loadu_pd(ci + 8), acc[i][1]));
+    if (k < kb) {
+        const __mmask16 m = __mmask16((1u << (kb - k)) - 1u);
+        __m512d lo, hi;
+        d.masked(k, m, lo, hi);
+        _mm512_mask_storeu_pd(dst + k, __mmask8(m & 0xFF), lo);
+        _mm512_mask_storeu_pd(dst + k + 8, __mmask8(m >> 8), hi);
     }
 }
 
-void gemm_panel16(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c, int64_t ldc) {
-    int64_t i = 0;
-    for (; i + 12 <= m; i += 12) panel_tile<12>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc);
-    switch (m - i) {
-        case 0: break;
-        case 1: panel_tile<1>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 2: panel_tile<2>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 3: panel_tile<3>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 4: panel_tile<4>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 5: panel_tile<5>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 6: panel_tile<6>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 7: panel_tile<7>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 8: panel_tile<8>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 9: panel_tile<9>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        case 10: panel_tile<10>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
-        default: panel_tile<11>(x + i * ldx, ldx, p, kc, c + i * ldc, ldc); break;
+void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {
+    Fp8Dec d{w};
+    const __m512d s = _mm512_set1_pd(scale);
+    int64_t k = 0;
+    for (; k + 16 <= kb; k += 16) {
+        __m512d lo, hi;
+        d(k, lo, hi);
+        _mm512_storeu_pd(dst + k, _mm512_mul_pd(lo, s));
+        _mm512_storeu_pd(dst + k + 8, _mm512_mul_pd(hi, s));
+    }
+    if (k < kb) {
+        const __mmask16 m = __mmask16((1u << (kb - k)) - 1u);
+        __m512d lo, hi;
+        d.masked(k, m, lo, hi);
+        _mm512_mask_storeu_pd(dst + k, __mmask8(m & 0xFF), _mm512_mul_pd(lo, s));
+        _mm512_mask_storeu_pd(dst + k + 8, __mmask8(m >> 8), _mm512_mul_pd(hi, s));
+    }
+}
+
+void decode_fp4(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst) {
+    const __m512i sh_lo = _mm512_setr_epi64(0, 8, 16, 24, 32, 40, 48, 56);
+    const __m512i sh_hi = _mm512_add_epi64(sh_lo, _mm512_set1_epi64(4));
+    const __m512d tab0 = _mm512_setr_pd(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0);
+    const __m512d tab1 = _mm512_setr_pd(-0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0);
+    for (int64_t g = 0; g < kb; g += 32) {
+        const __m512d sc = _mm512_set1_pd(e8m0_double(s[g / 32]));
+        const __m512d t0 = _mm512_mul_pd(tab0, sc), t1 = _mm512_mul_pd(tab1, sc);
+        for (int h = 0; h < 2; ++h) {
+            const int64_t k = g + 16 * h;
+            uint64_t bytes;
+            __builtin_memcpy(&bytes, w + k / 2, 8);
+            const __m512i q = _mm512_set1_epi64(int64_t(bytes));
+            _mm512_storeu_pd(dst + k, _mm512_permutex2var_pd(t0, _mm512_srlv_epi64(q, sh_lo), t1));
+            _mm512_storeu_pd(dst + k + 8, _mm512_permutex2var_pd(t0, _mm512_srlv_epi64(q, sh_hi), t1));
+        }
+    }
+}
+
+// MR weight rows x 16 tokens: per k, two vectors of x^T and MR broadcasts.
+template <int MR>
+inline void rows_tile(const double* w, int64_t ldw, const double* xt, int64_t ldxt, int64_t kb, double* c,
+                      int64_t ldc) {
+    __m512d acc[MR][2];
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_pd();
+    for (int64_t k = 0; k < kb; ++k) {
+        const __m512d x0 = _mm512_loadu_pd(xt + k * ldxt), x1 = _mm512_loadu_pd(xt + k * ldxt + 8);
+#pragma GCC unroll 12
+        for (int r = 0; r < MR; ++r) {
+            const __m512d wb = _mm512_set1_pd(w[r * ldw + k]);
+            acc[r][0] = _mm512_fmadd_pd(wb, x0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_pd(wb, x1, acc[r][1]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+        double* cr = c + r * ldc;
+        _mm512_storeu_pd(cr, _mm512_add_pd(_mm512_loadu_pd(cr), acc[r][0]));
+        _mm512_storeu_pd(cr + 8, _mm512_add_pd(_mm512_loadu_pd(cr + 8), acc[r][1]));
+    }
+}
+
+void gemm_rows(const double* w, int64_t ldw, int64_t rows, const double* xt, int64_t ldxt, int64_t ntok, int64_t kb,
+               double* c, int64_t ldc) {
+    for (int64_t i0 = 0; i0 < ntok; i0 += 16) {
+        int64_t r = 0;
+        for (; r + 12 <= rows; r += 12) rows_tile<12>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
+        const double* wr = w + r * ldw;
+        double* cr = c + r * ldc + i0;
+        switch (rows - r) {
+            case 0: break;
+            case 1: rows_tile<1>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 2: rows_tile<2>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 3: rows_tile<3>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 4: rows_tile<4>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 5: rows_tile<5>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 6: rows_tile<6>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 7: rows_tile<7>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 8: rows_tile<8>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 9: rows_tile<9>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            case 10: rows_tile<10>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+            default: rows_tile<11>(wr, ldw, xt + i0, ldxt, kb, cr, ldc); break;
+        }
     }
 }
 
@@ -338,7 +401,7 @@ float read_sum(const float* p, int64_t n) {
 namespace dsv4::cpu {
 
 const Kernels& kernels_avx512() {
-    static const Kernels k{Isa::Avx512, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32, read_sum};
+    static const Kernels k{Isa::Avx512, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8, decode_fp4, gemm_rows, dot_f32, axpy_f32, read_sum};
     return k;
 }
 

@@ -68,14 +68,36 @@ void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, cons
     }
 }
 
-void gemm_panel16(const double* x, int64_t ldx, int64_t m, const double* p, int64_t kc, double* c, int64_t ldc) {
-    for (int64_t i = 0; i < m; ++i) {
-        double acc[16] = {};
-        const double* xi = x + i * ldx;
-        for (int64_t k = 0; k < kc; ++k)
-            for (int r = 0; r < 16; ++r) acc[r] += xi[k] * p[k * 16 + r];
-        for (int r = 0; r < 16; ++r) c[i * ldc + r] += acc[r];
+void decode_bf16(const uint16_t* w, int64_t kb, double* dst) {
+    for (int64_t k = 0; k < kb; ++k) dst[k] = bf16_to_float(w[k]);
+}
+
+void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {
+    for (int64_t k = 0; k < kb; ++k) dst[k] = double(kFp8E4m3Table[w[k]]) * scale;
+}
+
+void decode_fp4(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst) {
+    for (int64_t g = 0; g < kb; g += 16) {
+        const double sc = e8m0_to_float(s[g / 32]);
+        for (int j = 0; j < 8; ++j) {
+            const uint8_t b = w[g / 2 + j];
+            dst[g + j] = double(kFp4E2m1Table[b & 0xF]) * sc;
+            dst[g + 8 + j] = double(kFp4E2m1Table[b >> 4]) * sc;
+        }
     }
+}
+
+void gemm_rows(const double* w, int64_t ldw, int64_t rows, const double* xt, int64_t ldxt, int64_t ntok, int64_t kb,
+               double* c, int64_t ldc) {
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t i0 = 0; i0 < ntok; i0 += 16) {
+            double acc[16] = {};
+            for (int64_t k = 0; k < kb; ++k) {
+                const double wk = w[r * ldw + k];
+                for (int i = 0; i < 16; ++i) acc[i] += wk * xt[k * ldxt + i0 + i];
+            }
+            for (int i = 0; i < 16; ++i) c[r * ldc + i0 + i] += acc[i];
+        }
 }
 
 double dot_f32(const float* a, const float* b, int64_t n) {
@@ -100,7 +122,7 @@ float read_sum(const float* p, int64_t n) {
 }  // namespace
 
 const Kernels& kernels_scalar() {
-    static const Kernels k{Isa::Scalar, 1.0, gemv_bf16, gemv_fp8, gemv_fp4, gemm_panel16, dot_f32, axpy_f32, read_sum};
+    static const Kernels k{Isa::Scalar, 1.0, gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8, decode_fp4, gemm_rows, dot_f32, axpy_f32, read_sum};
     return k;
 }
 

@@ -70,28 +70,25 @@ double measure_gemm_peak(int n_threads, int64_t m, int64_t n, int64_t k, int run
     if (m <= 0) m = 256;
     if (n <= 0) n = 4096;
     if (k <= 0) k = 4096;
-    n = (n + 63) / 64 * 64;
-    constexpr int64_t kTaskRows = 64, kKc = 256;
+    constexpr int64_t kTaskRows = 48, kKc = 128;
+    const int64_t ntok = (m + 15) / 16 * 16;
     const Kernels& K = kernels();
-    std::vector<double> x(size_t(m * k), 0.5);
-    // Pre-packed panels for every task (the decode step left out): the
-    // micro-kernel's ceiling on this shape.
-    std::vector<double> panels(size_t(n * k), 0.25);
+    std::vector<double> xt(size_t(k * ntok), 0.5);
+    // The weight already decoded (the decode step left out): the
+    // micro-kernel's ceiling on this shape, in the task layout of matmul_gemm.
+    std::vector<double> w(size_t(n * k), 0.25);
     ThreadPool pool(n_threads);
     double best = 0.0;
     for (int r = 0; r < runs; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
-        pool.for_each(n / kTaskRows, [&](int64_t t, int) {
+        pool.for_each((n + kTaskRows - 1) / kTaskRows, [&](int64_t t, int) {
+            const int64_t a = t * kTaskRows, nr = std::min(n - a, kTaskRows);
             thread_local std::vector<double> c;
-            if (c.size() < size_t(m * kTaskRows)) c.resize(size_t(m * kTaskRows));
-            std::fill(c.begin(), c.begin() + m * kTaskRows, 0.0);
-            const double* pt = panels.data() + t * kTaskRows * k;
-            for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-                const int64_t kb = std::min(kKc, k - k0);
-                for (int64_t p = 0; p < kTaskRows / 16; ++p)
-                    K.gemm_panel16(x.data() + k0, k, m, pt + (k0 * kTaskRows) + p * kb * 16, kb, c.data() + p * 16,
-                                   kTaskRows);
-            }
+            if (c.size() < size_t(kTaskRows * ntok)) c.resize(size_t(kTaskRows * ntok));
+            std::fill(c.begin(), c.begin() + nr * ntok, 0.0);
+            for (int64_t k0 = 0; k0 < k; k0 += kKc)
+                K.gemm_rows(w.data() + a * k + k0, k, nr, xt.data() + k0 * ntok, ntok, ntok, std::min(kKc, k - k0),
+                            c.data(), ntok);
         });
         const double s = seconds_since(t0);
         best = std::max(best, 2.0 * double(m) * double(n) * double(k) / s / 1e9);

@@ -12,7 +12,7 @@ inline void cpu_relax() {
     __builtin_ia32_pause();
 #endif
 }
-constexpr int kSpinIters = 20000;  // ~ tens of microseconds of pause before sleeping
+constexpr int kSpinIters = 1000;  // tens of microseconds of pause before sleeping
 }  // namespace
 
 int ThreadPool::hardware_threads() {
