@@ -78,7 +78,12 @@ void Session::run_chunk(const int32_t* tokens, int64_t n) {
     const ModelConfig& c = model_.config();
     const int hc = c.hc_mult;
     const int64_t D = c.hidden_size, hw = hc * D, p0 = state_.position;
-    SessionState::Snapshot snap = state_.snapshot();
+    // Rollback: a chunk of at most kTruncateSlack tokens only overwrites ring
+    // slots no earlier position needs, so going back is setting the position
+    // back; a longer chunk copies the rings and carries first.
+    const bool small = n <= kTruncateSlack;
+    SessionState::Snapshot snap;
+    if (!small) snap = state_.snapshot();
     try {
         std::vector<float> h(size_t(n * hw));
         embed_tokens(ctx_, tokens, n, h.data());
@@ -96,24 +101,31 @@ void Session::run_chunk(const int32_t* tokens, int64_t n) {
             if (m > 0) {
                 poll_abort();
                 std::vector<float> in(size_t(m * hw)), out(size_t(m * hw));
-                if (p0 > 0) std::copy(state_.last_h.begin(), state_.last_h.end(), in.begin());
+                if (p0 > 0) std::copy_n(state_.streams(p0 - 1), hw, in.begin());
                 const int64_t from_chunk = p0 > 0 ? m - 1 : m;
                 std::copy_n(h.data(), size_t(from_chunk * hw), in.data() + (m - from_chunk) * hw);
                 traffic_.bytes += uint64_t(m) * uint64_t(D) * 2;  // the MTP block's embedding rows
                 mtp_forward(ctx_, model_.weights().mtp[0], state_.mtp, q0, m, in.data(), tokens + skip, out.data());
             }
         }
-        std::copy_n(h.data() + (n - 1) * hw, size_t(hw), state_.last_h.begin());
+        for (int64_t i = std::max<int64_t>(0, n - state_.stream_slots()); i < n; ++i)
+            std::copy_n(h.data() + i * hw, size_t(hw), state_.streams(p0 + i));
+        state_.tokens.insert(state_.tokens.end(), tokens, tokens + n);
         state_.position = p0 + n;
     } catch (...) {
-        state_.restore(std::move(snap));
+        if (small) {
+            state_.position = p0;
+            state_.tokens.resize(size_t(p0));
+        } else {
+            state_.restore(std::move(snap));
+        }
         throw;
     }
 }
 
 void Session::refresh_logits() {
     if (state_.position == 0 || logits_position_ == state_.position) return;
-    lm_head(ctx_, model_.weights().hc_head, model_.weights().norm, state_.last_h.data(), logits_.data());
+    lm_head(ctx_, model_.weights().hc_head, model_.weights().norm, state_.streams(state_.position - 1), logits_.data());
     logits_position_ = state_.position;
 }
 
@@ -127,7 +139,7 @@ void Session::mtp_logits(int32_t next_token, float* out) {
     // once the next token is actually fed.
     LayerState scratch = state_.mtp;
     std::vector<float> h_out(static_cast<size_t>(hw));
-    mtp_forward(ctx_, model_.weights().mtp[0], scratch, state_.position - 1, 1, state_.last_h.data(), &next_token,
+    mtp_forward(ctx_, model_.weights().mtp[0], scratch, state_.position - 1, 1, state_.streams(state_.position - 1), &next_token,
                 h_out.data());
     dsv4::mtp_logits(ctx_, model_.weights().mtp[0], h_out.data(), out);
 }

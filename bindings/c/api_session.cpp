@@ -22,6 +22,9 @@ void fill_info(const SessionBytes& b, uint64_t n_ctx, uint64_t position, dsv4_se
     i.compressed_bytes = b.compressed;
     i.indexer_bytes = b.indexer;
     i.carry_bytes = b.carry;
+    i.history_bytes = b.history;
+    i.kv_row_bytes = b.kv_row;
+    i.index_key_bytes = b.index_key;
     std::memcpy(info, &i, caller_size);
 }
 

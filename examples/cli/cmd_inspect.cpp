@@ -37,18 +37,44 @@ const char* attention_kind(int ratio) {
     return "HCA";
 }
 
-// KV/session state per context length: per-ratio sizing makes it grow by
-// about (sum over layers of d/R) per token rather than L x d.
+std::string bytes_per_token(double b) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f B", b);
+    return buf;
+}
+
+// KV/session state per context length in the compact layout: per-ratio
+// sizing makes it grow by the entry bytes of each layer divided by its ratio
+// per token, rather than L x d floats.
 void print_session_memory(dsv4_model* model, const dsv4_model_info& info) {
     dsv4_session_info one, two;
     one.struct_size = two.struct_size = sizeof one;
     if (dsv4_model_estimate_session_bytes(model, 4096, &one) != DSV4_STATUS_OK ||
         dsv4_model_estimate_session_bytes(model, 8192, &two) != DSV4_STATUS_OK)
         return;
+    // Per layer kind, per token of context.
+    int n_window = 0, n_csa = 0, n_hca = 0, hca_ratio = 0;
+    for (int l = 0; l < info.n_layers + info.n_mtp_layers; ++l) {
+        int r = 0;
+        dsv4_model_layer_ratio(model, l, &r);
+        if (r == 0) ++n_window;
+        else if (r == 4) ++n_csa;
+        else {
+            ++n_hca;
+            hca_ratio = r;
+        }
+    }
+    const double row = double(one.kv_row_bytes), key = double(one.index_key_bytes);
+    const double csa = (row + key) / 4.0, hca = hca_ratio ? row / hca_ratio : 0.0;
     std::printf("session:      %s per token (%.1f bytes), %s fixed (windows + carry)\n",
                 human_bytes(double(two.state_bytes - one.state_bytes) / 4096.0).c_str(),
                 double(two.state_bytes - one.state_bytes) / 4096.0,
                 human_bytes(double(one.window_bytes + one.carry_bytes)).c_str());
+    std::printf("  layout      KV row %llu B (FP8 e4m3 codes + a scale byte per 64 dims + %d float rotary dims), "
+                "indexer key %llu B (FP4 e2m1 + a scale byte per 32)\n",
+                (unsigned long long)one.kv_row_bytes, info.rope_head_dim, (unsigned long long)one.index_key_bytes);
+    std::printf("  per token   CSA layer %s (x%d), HCA layer %s (x%d), window layer 0 B (x%d), token history 4 B\n",
+                bytes_per_token(csa).c_str(), n_csa, bytes_per_token(hca).c_str(), n_hca, n_window);
     const uint64_t contexts[] = {4096, 131072, 1048576};
     const char* names[] = {"4K", "128K", "1M"};
     for (int i = 0; i < 3; ++i) {
@@ -59,10 +85,24 @@ void print_session_memory(dsv4_model* model, const dsv4_model_info& info) {
         dsv4_session_info s;
         s.struct_size = sizeof s;
         if (dsv4_model_estimate_session_bytes(model, contexts[i], &s) != DSV4_STATUS_OK) continue;
-        std::printf("  at %-5s    %s (window %s, compressed %s, indexer %s, carry %s)\n", names[i],
+        std::printf("  at %-5s    %s (window %s, compressed %s, indexer %s, carry %s, history %s)\n", names[i],
                     human_bytes(double(s.state_bytes)).c_str(), human_bytes(double(s.window_bytes)).c_str(),
                     human_bytes(double(s.compressed_bytes)).c_str(), human_bytes(double(s.indexer_bytes)).c_str(),
-                    human_bytes(double(s.carry_bytes)).c_str());
+                    human_bytes(double(s.carry_bytes)).c_str(), human_bytes(double(s.history_bytes)).c_str());
+    }
+    // With V4's row shapes (head 512, rope 64, indexer 128: the published
+    // checkpoints and their flash-shape / pro-shape stand-ins), the published
+    // models' layer counts give their context-proportional state (their fixed
+    // windows and carries add about 30 MiB).
+    if (info.head_dim != 512 || info.rope_head_dim != 64 || info.index_head_dim != 128) return;
+    struct Layout {
+        const char* name;
+        int csa, hca;
+    } published[] = {{"V4-Flash", 21, 20}, {"V4-Pro", 30, 31}};
+    for (const Layout& m : published) {
+        const double per_token = m.csa * csa + m.hca * row / 128.0 + 4.0;
+        std::printf("  %-10s  %d CSA + %d HCA layers: %s per token, %s at 1M\n", m.name, m.csa, m.hca,
+                    bytes_per_token(per_token).c_str(), human_bytes(per_token * 1048576.0).c_str());
     }
 }
 

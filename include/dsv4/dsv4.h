@@ -213,6 +213,16 @@ typedef struct dsv4_session_info {
     uint64_t compressed_bytes;
     uint64_t indexer_bytes;
     uint64_t carry_bytes;
+    /* Appended in 0.1 (filled when struct_size covers them). state_bytes is
+     * the sum of the five *_bytes parts above and below. */
+    uint64_t history_bytes;   /* token ids fed, 4 per token (deep truncation re-runs them) */
+    /* The compact KV layout: a window row or compressed attention entry keeps
+     * head_dim - rope_head_dim dims as FP8 e4m3 codes with one power-of-two
+     * scale byte per 64 dims and the rotary dims as float32; an indexer key
+     * keeps index_head_dim FP4 e2m1 codes (two per byte) with one scale byte
+     * per 32. These are exactly the values the model computes with. */
+    uint64_t kv_row_bytes;    /* one window row or compressed attention entry */
+    uint64_t index_key_bytes; /* one compressed indexer key */
 } dsv4_session_info;
 
 DSV4_API dsv4_status dsv4_session_get_info(const dsv4_session *session, dsv4_session_info *info);

@@ -31,20 +31,41 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
             rope.apply(qh + (d - r), p0 + i);
         }
 
-    // The single shared key/value head; its non-rotated dims are FP8-simulated.
+    // The single shared key/value head; its non-rotated dims are FP8-simulated
+    // (and kept as codes for the window ring).
     std::vector<float> kv(size_t(n * d));
     ctx.be.matmul(w.wkv, 0, d, x, D, n, kv.data(), d);
+    const int64_t first_kept = std::max<int64_t>(0, n - st.ring.capacity());
+    KvRows fresh(d, r, n - first_kept);
     for (int64_t i = 0; i < n; ++i) {
         float* k = kv.data() + i * d;
         rms_norm(k, d, w.kv_norm, eps, k);
         rope.apply(k + (d - r), p0 + i);
-        fp8_simulate(k, d - r, 64);
+        if (i >= first_kept) fresh.quantize_store(i - first_kept, k);
+        else fp8_simulate(k, d - r, 64);
     }
 
     std::vector<std::vector<int64_t>> selected;
     if (w.has_indexer) indexer_forward(ctx, w.indexer, st.index_compressor, p0, n, x, qr.data(), selected);
     if (w.has_compressor) compressor_forward(ctx, w.compressor, CompressorKind::Attention, st.compressor, p0, n, x);
 
+    // The backend reads float rows: compact ones are dequantized into
+    // scratch, the window rows of earlier calls once per chunk, the entries
+    // an indexer selects per query (into `gathered`).
+    const int64_t ring_rows = std::max<int64_t>(0, std::min<int64_t>(W - 1, p0));
+    std::vector<float> window_rows(size_t(ring_rows * d)), gathered;
+    const KvRows& ring = st.ring;
+    for (int64_t t = p0 - ring_rows; t < p0; ++t) ring.load(t % ring.capacity(), window_rows.data() + (t - p0 + ring_rows) * d);
+    // Without an indexer every query reads all entries so far: dequantize
+    // those of the whole chunk once.
+    std::vector<float> all_entries;
+    const KvRows empty;
+    const KvRows& entries = R > 0 ? *st.compressor.entries : empty;
+    if (R > 0 && !w.has_indexer) {
+        const int64_t count = (p0 + n) / R;
+        all_entries.resize(size_t(count * d));
+        for (int64_t b = 0; b < count; ++b) entries.load(b, all_entries.data() + b * d);
+    }
     std::vector<float> o(size_t(n * qw));
     std::vector<const float*> rows;
     const float scale = float(std::pow(double(d), -0.5));
@@ -52,13 +73,15 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
         const int64_t p = p0 + i;
         rows.clear();
         for (int64_t t = std::max<int64_t>(0, p - W + 1); t <= p; ++t)
-            rows.push_back(t < p0 ? st.ring.data() + (t % W) * d : kv.data() + (t - p0) * d);
+            rows.push_back(t < p0 ? window_rows.data() + (t - p0 + ring_rows) * d : kv.data() + (t - p0) * d);
         if (R > 0) {
-            const float* entries = st.compressor.entries;
             if (w.has_indexer) {
-                for (int64_t b : selected[size_t(i)]) rows.push_back(entries + b * d);
+                const auto& sel = selected[size_t(i)];
+                gathered.resize(sel.size() * size_t(d));
+                for (size_t k = 0; k < sel.size(); ++k) entries.load(sel[k], gathered.data() + k * d);
+                for (size_t k = 0; k < sel.size(); ++k) rows.push_back(gathered.data() + k * d);
             } else {
-                for (int64_t b = 0; b < (p + 1) / R; ++b) rows.push_back(entries + b * d);
+                for (int64_t b = 0; b < (p + 1) / R; ++b) rows.push_back(all_entries.data() + b * d);
             }
         }
         SparseAttentionArgs a;
@@ -76,8 +99,7 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
 
     // Keys of this chunk enter the ring only now: queries above still needed
     // the older positions in the slots they overwrite.
-    for (int64_t i = std::max<int64_t>(0, n - W); i < n; ++i)
-        std::copy_n(kv.data() + i * d, d, st.ring.data() + ((p0 + i) % W) * d);
+    for (int64_t i = first_kept; i < n; ++i) st.ring.copy_row((p0 + i) % st.ring.capacity(), fresh, i - first_kept);
 
     // Grouped low-rank output: group g's heads go through its own Lo rows of wo_a.
     const int G = c.o_groups;

@@ -1,6 +1,7 @@
 #include "forward/compressor.h"
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "error.h"
@@ -18,49 +19,55 @@ void compressor_forward(const ForwardContext& ctx, const CompressorWeights& w, C
     ctx.be.matmul(w.wgate, 0, cw, x, D, n, g.data(), cw);
     const float* ape = w.ape->as<float>();
 
-    std::vector<float> pa, pg;  // overlap: the 2R x c pooling window
-    if (k.overlap) {
-        pa.resize(size_t(2 * R * c));
-        pg.resize(size_t(2 * R * c));
-    }
+    // The block's rows gathered from the carry ring: R x c, or with overlap
+    // the 2R x c pooling window.
+    const int rows = k.overlap ? 2 * R : R;
+    std::vector<float> pa(size_t(rows) * size_t(c)), pg(size_t(rows) * size_t(c));
     std::vector<float> e(static_cast<size_t>(c));
     for (int64_t i = 0; i < n; ++i) {
         const int64_t p = p0 + i;
         const int slot = int(p % R);
-        float* ra = k.a.data() + size_t(k.current_row0() + slot) * cw;
-        float* rg = k.g.data() + size_t(k.current_row0() + slot) * cw;
+        float* ra = k.a_row(p);
+        float* rg = k.g_row(p);
         for (int j = 0; j < cw; ++j) {
             ra[j] = a[size_t(i * cw + j)];
             rg[j] = g[size_t(i * cw + j)] + ape[slot * cw + j];
         }
         if (slot != R - 1) continue;
 
-        const int64_t b = p / R;
-        if (b >= k.capacity) fail(DSV4_STATUS_INTERNAL, "compressed entry " + std::to_string(b) + " beyond capacity");
+        const int64_t b = p / R, first = b * R;
+        const int64_t capacity = kind == CompressorKind::Indexer ? k.index_keys->capacity() : k.entries->capacity();
+        if (b >= capacity) fail(DSV4_STATUS_INTERNAL, "compressed entry " + std::to_string(b) + " beyond capacity");
         if (!k.overlap) {
-            ctx.be.compress_pool(k.a.data(), k.g.data(), R, cw, c, e.data());
+            for (int t = 0; t < R; ++t) {
+                std::copy_n(k.a_row(first + t), c, pa.data() + size_t(t) * c);
+                std::copy_n(k.g_row(first + t), c, pg.data() + size_t(t) * c);
+            }
         } else {
             // The previous block contributes its first c dims, the current
-            // block its last c dims; softmax runs over all 2R rows.
+            // block its last c dims; softmax runs over all 2R rows. Block 0
+            // has no previous block: those rows score -inf (no weight).
             for (int t = 0; t < R; ++t) {
-                std::copy_n(k.a.data() + size_t(t) * cw, c, pa.data() + size_t(t) * c);
-                std::copy_n(k.g.data() + size_t(t) * cw, c, pg.data() + size_t(t) * c);
-                std::copy_n(k.a.data() + size_t(R + t) * cw + c, c, pa.data() + size_t(R + t) * c);
-                std::copy_n(k.g.data() + size_t(R + t) * cw + c, c, pg.data() + size_t(R + t) * c);
+                if (b > 0) {
+                    std::copy_n(k.a_row(first - R + t), c, pa.data() + size_t(t) * c);
+                    std::copy_n(k.g_row(first - R + t), c, pg.data() + size_t(t) * c);
+                } else {
+                    std::fill_n(pa.data() + size_t(t) * c, c, 0.0f);
+                    std::fill_n(pg.data() + size_t(t) * c, c, -std::numeric_limits<float>::infinity());
+                }
+                std::copy_n(k.a_row(first + t) + c, c, pa.data() + size_t(R + t) * c);
+                std::copy_n(k.g_row(first + t) + c, c, pg.data() + size_t(R + t) * c);
             }
-            ctx.be.compress_pool(pa.data(), pg.data(), 2 * R, c, c, e.data());
-            std::copy(k.a.begin() + size_t(R) * cw, k.a.end(), k.a.begin());
-            std::copy(k.g.begin() + size_t(R) * cw, k.g.end(), k.g.begin());
         }
+        ctx.be.compress_pool(pa.data(), pg.data(), rows, c, c, e.data());
         rms_norm(e.data(), c, w.norm, ctx.eps(), e.data());
         ctx.rope_compress.apply(e.data() + (c - r), b * R);
         if (kind == CompressorKind::Indexer) {
             hadamard_transform(e.data(), c);
-            fp4_simulate(e.data(), c, 32);
+            k.index_keys->quantize_store(b, e.data());  // FP4, blocks of 32
         } else {
-            fp8_simulate(e.data(), c - r, 64);
+            k.entries->quantize_store(b, e.data());  // FP8 on the first c - r dims, blocks of 64
         }
-        std::copy(e.begin(), e.end(), k.entries + b * c);
     }
 }
 

@@ -24,6 +24,20 @@ float block_scale_pow2(float amax, float amax_floor, float qmax);
 void fp8_simulate(float* x, int64_t n, int block);
 void fp4_simulate(float* x, int64_t n, int block);
 
+// Compact storage of simulated values (the session's KV state): the same
+// rounding as fp8_simulate / fp4_simulate (x is left holding exactly the
+// values they produce), also written as codes plus one E8M0 scale byte per
+// block, so that dequantizing gives back those values bit for bit.
+// FP8: codes[n] e4m3fn, scales[n / block].
+void fp8_quantize(float* x, int64_t n, int block, uint8_t* codes, uint8_t* scales);
+void fp8_dequantize(const uint8_t* codes, const uint8_t* scales, int64_t n, int block, float* out);
+// FP4: packed[n / 2] e2m1 codes, element 2j in the low nibble; scales[n / block].
+void fp4_quantize(float* x, int64_t n, int block, uint8_t* packed, uint8_t* scales);
+void fp4_dequantize(const uint8_t* packed, const uint8_t* scales, int64_t n, int block, float* out);
+// The code of a value on the grid (sign of zero kept; NaN -> 0x7F for e4m3).
+uint8_t e4m3_code(float v);
+uint8_t e2m1_code(float v);
+
 // In place: x <- (x . H_n) / sqrt(n), H_n the Sylvester Hadamard matrix
 // (n a power of two).
 void hadamard_transform(float* x, int64_t n);
