@@ -11,7 +11,7 @@ PACKAGES=(
   libeigen3-dev libdnnl-dev pybind11-dev python3-dev catch2 libfmt-dev nlohmann-json3-dev libpcre2-dev
   zlib1g-dev libbenchmark-dev
   abigail-tools clang-14 libclang-rt-14-dev
-  python3-numpy python3-pytest python3-torch
+  python3-numpy python3-pytest python3-torch python3-regex
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
