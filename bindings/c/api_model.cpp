@@ -1,6 +1,7 @@
 // Model functions of the C ABI.
 #include <cstring>
 
+#include "generate/model_tokenizer.h"
 #include "guard.h"
 #include "handles.h"
 
@@ -48,6 +49,8 @@ DSV4_API dsv4_status dsv4_model_open(const char* path, const dsv4_model_params* 
         }
         auto h = std::make_unique<dsv4_model>();
         h->model = Model::load(path, o);
+        if (auto tok = generate::load_model_tokenizer(path, h->model->config().vocab_size))
+            h->tokenizer.reset(new dsv4_tokenizer{std::move(tok)});
         *out_model = h.release();
     });
 }

@@ -4,10 +4,12 @@
 #include <memory>
 
 #include "dsv4/dsv4.h"
+#include "handles_text.h"
 #include "model.h"
 
 struct dsv4_model {
     std::unique_ptr<dsv4::Model> model;
+    std::unique_ptr<dsv4_tokenizer> tokenizer;  // MODEL_DIR/tokenizer.json, when present
 };
 
 #include "session.h"

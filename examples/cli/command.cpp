@@ -55,6 +55,22 @@ std::string Flags::get(const std::string& name, const std::string& dflt, const s
     return dflt;
 }
 
+std::vector<std::string> Flags::get_all(const std::string& name) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < args_.size(); ++i) {
+        const std::string& a = args_[i];
+        if (a == name) {
+            if (i + 1 >= args_.size()) throw std::invalid_argument("flag " + a + " needs a value");
+            used_[i] = used_[i + 1] = true;
+            out.push_back(args_[++i]);
+        } else if (a.rfind(name + "=", 0) == 0) {
+            used_[i] = true;
+            out.push_back(a.substr(name.size() + 1));
+        }
+    }
+    return out;
+}
+
 long long Flags::get_int(const std::string& name, long long dflt, const std::string& alias) {
     std::string v = get(name, "", alias);
     if (v.empty()) return dflt;

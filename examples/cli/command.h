@@ -29,6 +29,8 @@ struct Flags {
     // Value of --name / -n, or `dflt`. Marks the flag as consumed.
     bool has(const std::string& name);
     std::string get(const std::string& name, const std::string& dflt = "", const std::string& alias = "");
+    // Every value of a repeatable flag (--stop A --stop B), in order.
+    std::vector<std::string> get_all(const std::string& name);
     long long get_int(const std::string& name, long long dflt, const std::string& alias = "");
     double get_double(const std::string& name, double dflt, const std::string& alias = "");
     // Positional arguments (not starting with '-' and not a flag's value).

@@ -457,6 +457,107 @@ DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, 
  * "scalar" (the best the CPU has, lowered by DSV4_CPU_ISA). */
 DSV4_API const char *dsv4_cpu_isa(void);
 
+/* ------------------------------------------------------------------------ */
+/* Generation: the model's tokenizer and the sampling loop                   */
+/* ------------------------------------------------------------------------ */
+
+/* The tokenizer that came with the model (MODEL_DIR/tokenizer.json and its
+ * tokenizer_config.json, loaded by dsv4_model_open), or NULL when the
+ * directory has none. Owned by the model: valid until dsv4_model_close.
+ * dsv4_model_open fails (naming the file) when a tokenizer.json is present
+ * but malformed, or has ids beyond the model's vocab_size. */
+DSV4_API const dsv4_tokenizer *dsv4_model_tokenizer(const dsv4_model *model);
+
+/* Why generation ended. */
+typedef enum dsv4_finish_reason {
+    DSV4_FINISH_NONE = 0,         /* not over: more steps follow */
+    DSV4_FINISH_STOP_TOKEN = 1,   /* a stop token of the sampler, or EOS, was sampled */
+    DSV4_FINISH_STOP_STRING = 2,  /* a stop string appeared in the text */
+    DSV4_FINISH_MAX_TOKENS = 3,   /* max_tokens tokens were sampled */
+    DSV4_FINISH_CONTEXT_FULL = 4, /* the session's context has no room for the token */
+    DSV4_FINISH_CANCELLED = 5     /* the session's abort callback, or a streaming
+                                     callback that returned false */
+} dsv4_finish_reason;
+
+typedef struct dsv4_generate_params {
+    size_t struct_size;  /* sizeof(dsv4_generate_params) */
+    uint64_t max_tokens; /* tokens to sample at most; 0: until a stop or a full
+                            context (default) */
+    /* n_stop_strings NUL-terminated, non-empty UTF-8 strings (copied); the
+     * text ends just before the first one to appear. Needs a tokenizer. */
+    const char *const *stop_strings;
+    size_t n_stop_strings;
+    bool stop_at_eos;    /* the model's eos_token_id is a stop token (default true) */
+    bool skip_special;   /* special tokens add no text (default false) */
+    bool echo;           /* the first step carries the prompt's text (needs a
+                            tokenizer; default false) */
+    /* The prompt the caller prefilled (optional, copied): the sampler's
+     * penalties see it (dsv4_sampler_accept) and echo shows it. */
+    const int32_t *prompt_tokens;
+    size_t n_prompt_tokens;
+} dsv4_generate_params;
+
+DSV4_API void dsv4_generate_params_init(dsv4_generate_params *params);
+
+/* One step of generation. Filled in by the library. */
+typedef struct dsv4_generate_step {
+    size_t struct_size;  /* set by the caller to sizeof(dsv4_generate_step) */
+    int32_t token;       /* the token sampled in this step, or -1 (an echo step,
+                            a cancelled step, a call after the end) */
+    /* Text safe to show now (NUL-terminated, text_len bytes, often empty):
+     * whole UTF-8 characters only, and text that may begin a stop string is
+     * held back until decided. Stop tokens add no text. An id the tokenizer
+     * has no token for adds no text. Always "" without a tokenizer. Valid
+     * until the next call on the generator. */
+    const char *text;
+    size_t text_len;
+    dsv4_finish_reason finish; /* DSV4_FINISH_NONE while more steps follow */
+    uint64_t n_generated;      /* tokens sampled so far, this one included */
+} dsv4_generate_step;
+
+/* An iterator over generated tokens. Prefill the prompt first
+ * (dsv4_session_prefill): the first step samples from the session's current
+ * logits; every later step first feeds the token sampled before it.
+ *
+ * When generation ends, the session holds every sampled token except the
+ * last one (a stop token is thus never fed; feed it with dsv4_decode_step to
+ * continue after it). Cancellation through the session's abort callback ends
+ * a step with DSV4_FINISH_CANCELLED and leaves the session usable.
+ *
+ * The session, tokenizer and sampler are borrowed: they must outlive the
+ * generator, and nothing else may use the session or the sampler while it
+ * exists. */
+typedef struct dsv4_generator dsv4_generator;
+
+/* tokenizer may be NULL (ids only; no stop strings, no echo). sampler may be
+ * NULL for greedy sampling. params may be NULL (defaults). Fails with
+ * DSV4_STATUS_INVALID_ARGUMENT when the session holds no token yet. */
+DSV4_API dsv4_status dsv4_generator_create(dsv4_session *session, const dsv4_tokenizer *tokenizer,
+                                           dsv4_sampler *sampler, const dsv4_generate_params *params,
+                                           dsv4_generator **out_generator);
+/* Runs one step into *out. A failure other than cancellation or a full
+ * context leaves the generator where it was (the step may be retried). After
+ * the last step it returns token -1, no text and the same finish reason. */
+DSV4_API dsv4_status dsv4_generator_next(dsv4_generator *generator, dsv4_generate_step *out);
+/* Accepts NULL. */
+DSV4_API void dsv4_generator_free(dsv4_generator *generator);
+
+/* Called once per step (the last call carries the finish reason); step is
+ * valid during the call only. Return false to stop (DSV4_FINISH_CANCELLED). */
+typedef bool (*dsv4_generate_fn)(const dsv4_generate_step *step, void *user_data);
+
+typedef struct dsv4_generate_result {
+    size_t struct_size;        /* set by the caller to sizeof(dsv4_generate_result) */
+    dsv4_finish_reason finish;
+    uint64_t n_generated;      /* tokens sampled */
+} dsv4_generate_result;
+
+/* Generates to the end with a generator, streaming each step to callback
+ * (may be NULL). result may be NULL. */
+DSV4_API dsv4_status dsv4_generate(dsv4_session *session, const dsv4_tokenizer *tokenizer, dsv4_sampler *sampler,
+                                   const dsv4_generate_params *params, dsv4_generate_fn callback, void *user_data,
+                                   dsv4_generate_result *result);
+
 #ifdef __cplusplus
 }
 #endif
