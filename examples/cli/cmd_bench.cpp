@@ -228,6 +228,14 @@ int run(const cli::Args& args) {
     const double decode_eff = bytes_per_token * decode_tok_s / (bw * 1e9);
     const double prefill_gflop = 2 * prefill_macs(info, ratio, prompt) / 1e9;
     const double prefill_gflop_s = prefill_gflop / prefill_s;
+    // The weights this run needs in memory: everything but the embedding rows
+    // and hash-routing rows of tokens never fed (every routed expert is chosen
+    // at least once in a few hundred tokens; a shorter run may need less).
+    const double D = info.hidden_size, Vd = info.vocab_size, fed = double(prompt + gen);
+    const double needed_mb = (double(info.total_bytes) - Vd * D * 2 + std::min(fed, Vd) * D * 2 -
+                              double(info.n_hash_layers) * Vd * info.n_experts_per_tok * 8 +
+                              std::min(fed, Vd) * info.n_hash_layers * info.n_experts_per_tok * 8) /
+                             double(1 << 20);
 
     std::printf("model:      %s (%.2f GiB of weights), backend %s, isa %s, %d thread(s)\n", model_dir.c_str(),
                 double(info.total_bytes) / double(1 << 30), backend_used.c_str(), dsv4_cpu_isa(), n_threads);
@@ -237,7 +245,8 @@ int run(const cli::Args& args) {
                 prompt, prefill_s, prefill_tok_s, prefill_gflop, prefill_gflop_s, prefill_gflop_s / peak, peak);
     std::printf("decode:     %lld tokens in %.2f s = %.3f tok/s, %.1f MB of weights/token -> %.2f GB/s = %.2f of the read bandwidth %.2f GB/s\n",
                 gen, decode_s, decode_tok_s, bytes_per_token / 1e6, bytes_per_token * decode_tok_s / 1e9, decode_eff, bw);
-    std::printf("memory:     RSS after the first decode %.0f MiB, peak %.0f MiB\n", rss_first_decode_mb, peak_rss);
+    std::printf("memory:     RSS after the first decode %.0f MiB = %.2f x the %.0f MiB of weights the run needs; peak %.0f MiB\n",
+                rss_first_decode_mb, rss_first_decode_mb / needed_mb, needed_mb, peak_rss);
     if (tok_mb_s >= 0) std::printf("tokenizer:  encode %.2f MB/s\n", tok_mb_s);
     if (json) {
         nlohmann::json j = {{"model", model_dir},
@@ -262,6 +271,7 @@ int run(const cli::Args& args) {
                             {"decode_efficiency", decode_eff},
                             {"rss_open_mb", rss_open_mb},
                             {"rss_after_first_decode_mb", rss_first_decode_mb},
+                            {"weights_needed_mb", needed_mb},
                             {"peak_rss_mb", peak_rss}};
         if (tok_mb_s >= 0) j["tokenizer_encode_mb_s"] = tok_mb_s;
         std::printf("%s\n", j.dump().c_str());

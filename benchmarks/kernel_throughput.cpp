@@ -1,0 +1,56 @@
+// Single-thread throughput of the cpu backend's register-decoding kernels
+// (GB/s of weight bytes) next to the single-thread read bandwidth and GEMM
+// peak: shows which formats the decode kernels keep up with memory on.
+// Not part of the build (no timing in tests); compile against a build tree:
+//   g++ -O2 -std=c++17 -Ibackends -Ilib -Iinclude benchmarks/kernel_throughput.cpp \
+//       BUILD/libdsv4_internal.a -lfmt -lpcre2-8 -lpthread -o /tmp/kernel_throughput
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "cpu/measure.h"
+
+using namespace dsv4::cpu;
+
+namespace {
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+int main() {
+    const int64_t in = 4096, rows = 16384;  // 64 MiB of FP8: far beyond the caches
+    std::vector<uint8_t> w8(size_t(rows * in)), w4(size_t(rows * in / 2)), s4(size_t(rows * in / 32), 127);
+    std::vector<uint16_t> w16(size_t(rows * in / 2));
+    std::mt19937 r(1);
+    for (auto& b : w8) b = uint8_t(r() & 0x7E);
+    for (auto& b : w4) b = uint8_t(r());
+    for (auto& b : w16) b = uint16_t(0x3F80 ^ (r() & 0x7F));
+    std::vector<double> x(size_t(in * 8), 0.5);
+    std::vector<float> y(size_t(rows * 8));
+    for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+        if (!isa_supported(isa)) continue;
+        const Kernels& K = kernels_for(isa);
+        for (int n : {1, 4}) {
+            double t8 = 1e9, t4 = 1e9, t16 = 1e9;
+            for (int rep = 0; rep < 5; ++rep) {
+                double t = now();
+                K.gemv_fp8(w8.data(), in, rows, x.data(), in, n, y.data(), rows);
+                t8 = std::min(t8, now() - t);
+                t = now();
+                K.gemv_fp4(w4.data(), s4.data(), in, rows, x.data(), in, n, y.data(), rows);
+                t4 = std::min(t4, now() - t);
+                t = now();
+                K.gemv_bf16(w16.data(), in, rows / 2, x.data(), in, n, y.data(), rows);
+                t16 = std::min(t16, now() - t);
+            }
+            std::printf("%-7s n=%d  FP8 %6.2f GB/s  FP4 %6.2f GB/s  BF16 %6.2f GB/s\n", isa_name(isa), n,
+                        double(w8.size()) / t8 / 1e9, double(w4.size() + s4.size()) / t4 / 1e9,
+                        double(w16.size() * 2) / t16 / 1e9);
+        }
+    }
+    std::printf("read bandwidth, 1 thread: %.2f GB/s\n", measure_read_bandwidth(1, uint64_t(1) << 30));
+    std::printf("GEMM peak (f64), 1 thread: %.2f GFLOP/s\n", measure_gemm_peak(1, 256, 1024, 4096));
+    return 0;
+}
