@@ -70,6 +70,7 @@ DSV4_API dsv4_status dsv4_session_create(dsv4_model* model, const dsv4_session_p
             o.progress = [fn, ud](uint64_t done, uint64_t total) { return fn(done, total, ud); };
         }
         auto h = std::make_unique<dsv4_session>();
+        h->model = model->model;
         h->session = std::make_unique<Session>(*model->model, o);
         *out_session = h.release();
     });

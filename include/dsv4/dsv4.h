@@ -116,7 +116,8 @@ DSV4_API void dsv4_model_params_init(dsv4_model_params *params);
  * model.safetensors.index.json with its shards. params may be NULL. */
 DSV4_API dsv4_status dsv4_model_open(const char *path, const dsv4_model_params *params,
                                      dsv4_model **out_model);
-/* Accepts NULL. All sessions of the model must be destroyed first. */
+/* Accepts NULL. Sessions still open keep the model's weights alive until the
+ * last of them is destroyed; the handle itself (and its tokenizer) goes now. */
 DSV4_API void dsv4_model_close(dsv4_model *model);
 
 typedef enum dsv4_dtype {
