@@ -34,18 +34,31 @@ ThreadPool::~ThreadPool() {
     for (auto& t : threads_) t.join();
 }
 
-void ThreadPool::work(int thread) {
+struct ThreadPool::Job {
+    TaskFn fn;
+    void* ctx;
+    int64_t n_tasks;
+    std::atomic<int64_t> next{0};
+    std::atomic<int64_t> done{0};
+    std::atomic<bool> failed{false};
+    std::mutex error_m;
+    std::exception_ptr error;
+};
+
+void ThreadPool::participate(Job& job, int thread) {
     for (;;) {
-        if (failed_.load(std::memory_order_relaxed)) return;
-        const int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
-        if (t >= n_tasks_) return;
-        try {
-            fn_(ctx_, t, thread);
-        } catch (...) {
-            std::lock_guard<std::mutex> lk(error_m_);
-            if (!error_) error_ = std::current_exception();
-            failed_ = true;
+        const int64_t t = job.next.fetch_add(1, std::memory_order_relaxed);
+        if (t >= job.n_tasks) return;
+        if (!job.failed.load(std::memory_order_relaxed)) {
+            try {
+                job.fn(job.ctx, t, thread);
+            } catch (...) {
+                std::lock_guard<std::mutex> lk(job.error_m);
+                if (!job.error) job.error = std::current_exception();
+                job.failed = true;
+            }
         }
+        job.done.fetch_add(1, std::memory_order_acq_rel);
     }
 }
 
@@ -64,36 +77,43 @@ void ThreadPool::worker(int id) {
         }
         seen = g;
         if (stop_) return;
-        work(id);
-        active_.fetch_sub(1, std::memory_order_acq_rel);
+        // Announce first, then look: the submitter closes the job before it
+        // waits for inside_ to drop to zero, so a job seen here stays alive.
+        inside_.fetch_add(1, std::memory_order_seq_cst);
+        if (Job* job = job_.load(std::memory_order_seq_cst)) participate(*job, id);
+        inside_.fetch_sub(1, std::memory_order_seq_cst);
     }
 }
 
 void ThreadPool::run(int64_t n_tasks, TaskFn fn, void* ctx) {
     if (n_tasks <= 0) return;
-    std::unique_lock<std::mutex> job(submit_, std::try_to_lock);
-    if (n_ == 1 || n_tasks == 1 || !job.owns_lock()) {
+    std::unique_lock<std::mutex> lock(submit_, std::try_to_lock);
+    if (n_ == 1 || n_tasks == 1 || !lock.owns_lock()) {
         for (int64_t t = 0; t < n_tasks; ++t) fn(ctx, t, 0);
         return;
     }
-    fn_ = fn;
-    ctx_ = ctx;
-    n_tasks_ = n_tasks;
-    next_.store(0, std::memory_order_relaxed);
-    failed_ = false;
-    error_ = nullptr;
-    active_.store(n_ - 1, std::memory_order_relaxed);
+    Job job;
+    job.fn = fn;
+    job.ctx = ctx;
+    job.n_tasks = n_tasks;
+    job_.store(&job, std::memory_order_seq_cst);
     {
         std::lock_guard<std::mutex> lk(m_);
         generation_.fetch_add(1, std::memory_order_acq_rel);
     }
     cv_.notify_all();
-    work(0);
-    for (int i = 0; active_.load(std::memory_order_acquire) != 0; ++i) {
+    participate(job, 0);
+    // Tasks other threads took may still run.
+    for (int i = 0; job.done.load(std::memory_order_acquire) < n_tasks; ++i) {
         if (i < kSpinIters) cpu_relax();
         else std::this_thread::yield();
     }
-    if (error_) std::rethrow_exception(error_);
+    job_.store(nullptr, std::memory_order_seq_cst);
+    for (int i = 0; inside_.load(std::memory_order_seq_cst) != 0; ++i) {
+        if (i < kSpinIters) cpu_relax();
+        else std::this_thread::yield();
+    }
+    if (job.error) std::rethrow_exception(job.error);
 }
 
 }  // namespace dsv4::cpu

@@ -41,8 +41,9 @@ public:
     static int hardware_threads();
 
 private:
+    struct Job;
     void worker(int id);
-    void work(int thread);
+    static void participate(Job& job, int thread);
 
     int n_;
     std::vector<std::thread> threads_;
@@ -52,16 +53,12 @@ private:
     std::condition_variable cv_;
     std::atomic<uint64_t> generation_{0};
     std::atomic<bool> stop_{false};
-
-    // The current job.
-    TaskFn fn_ = nullptr;
-    void* ctx_ = nullptr;
-    int64_t n_tasks_ = 0;
-    std::atomic<int64_t> next_{0};
-    std::atomic<int> active_{0};  // workers still inside the job
-    std::atomic<bool> failed_{false};
-    std::exception_ptr error_;
-    std::mutex error_m_;
+    // The open job (NULL between jobs) and the workers that may be looking at
+    // it: a job completes when its tasks are done, without waiting for
+    // workers that have not woken up yet (on a busy machine that can take
+    // milliseconds); it is only freed once no worker is inside.
+    std::atomic<Job*> job_{nullptr};
+    std::atomic<int> inside_{0};
 };
 
 }  // namespace dsv4::cpu
