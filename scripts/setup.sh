@@ -32,3 +32,9 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "setup: built into $BUILD_DIR (the dsv4 program is $BUILD_DIR/bin/dsv4)"
+
+# The engine's main job, on the embedded default model (models/dsv4-tiny-code):
+# continue a line of Python.
+echo "setup: generating with the embedded model:"
+"$BUILD_DIR/bin/dsv4" run -p "def fibonacci(n):" -n 64 --temp 0.5 --top-p 0.9 --repeat-penalty 1.15 --seed 1
+echo
