@@ -29,7 +29,7 @@ int main() {
     for (auto& b : w16) b = uint16_t(0x3F80 ^ (r() & 0x7F));
     std::vector<double> x(size_t(in * 8), 0.5);
     std::vector<float> y(size_t(rows * 8));
-    for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+    for (Isa isa : {Isa::Avx512Fp16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (!isa_supported(isa)) continue;
         const Kernels& K = kernels_for(isa);
         for (int n : {1, 4}) {

@@ -13,7 +13,7 @@ Isa detect() {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return Isa::Avx512;
+        return __builtin_cpu_supports("avx512fp16") ? Isa::Avx512Fp16 : Isa::Avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
         return Isa::Avx2;
     return Isa::Scalar;
@@ -26,6 +26,7 @@ Isa from_env(Isa best) {
     if (!std::strcmp(e, "scalar")) want = Isa::Scalar;
     else if (!std::strcmp(e, "avx2")) want = Isa::Avx2;
     else if (!std::strcmp(e, "avx512")) want = Isa::Avx512;
+    else if (!std::strcmp(e, "avx512fp16")) want = Isa::Avx512Fp16;
     return int(want) < int(best) ? want : best;
 }
 
@@ -38,6 +39,7 @@ std::atomic<int>& active() {
 
 const char* isa_name(Isa isa) {
     switch (isa) {
+        case Isa::Avx512Fp16: return "avx512fp16";
         case Isa::Avx512: return "avx512";
         case Isa::Avx2: return "avx2";
         default: return "scalar";
@@ -61,6 +63,7 @@ Isa set_active_isa(Isa isa) {
 
 const Kernels& kernels_for(Isa isa) {
     switch (isa) {
+        case Isa::Avx512Fp16: return kernels_avx512fp16();
         case Isa::Avx512: return kernels_avx512();
         case Isa::Avx2: return kernels_avx2();
         default: return kernels_scalar();

@@ -8,17 +8,18 @@
 //
 // One table per ISA, each compiled in its own translation unit with a GCC
 // target pragma; kernels() picks the best the CPU supports (lowered by the
-// environment variable DSV4_CPU_ISA=avx512|avx2|scalar).
+// environment variable DSV4_CPU_ISA=avx512fp16|avx512|avx2|scalar).
 #pragma once
 
 #include <cstdint>
 
 namespace dsv4::cpu {
 
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Avx512Fp16 = 3 };
 
 const char* isa_name(Isa isa);
-// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ; AVX2 needs FMA and F16C).
+// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ, and AVX512-FP16 for
+// the avx512fp16 tier; AVX2 needs FMA and F16C).
 Isa detected_isa();
 bool isa_supported(Isa isa);
 // The ISA in use: detected_isa(), lowered by DSV4_CPU_ISA when set, or as
@@ -72,6 +73,7 @@ const Kernels& kernels_for(Isa isa);
 const Kernels& kernels_scalar();
 const Kernels& kernels_avx2();
 const Kernels& kernels_avx512();
+const Kernels& kernels_avx512fp16();
 
 // Reorders x[in] (in a multiple of 32) into the FP4 kernels' paired layout.
 void fp4_pair_x(const double* x, int64_t in, double* out);
