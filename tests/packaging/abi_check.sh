@@ -5,11 +5,17 @@
 # To accept an intended change (and bump DSV4_ABI_VERSION if incompatible),
 # regenerate the baseline: scripts/update-abi-baseline.sh
 # Usage: abi_check.sh LIBRARY BASELINE HEADER_DIR
+#        abi_check.sh --corpus BASELINE CURRENT_ABI_XML HEADER_DIR   (two abidw files)
 set -uo pipefail
-LIB=$1 BASELINE=$2 HEADERS=$3
-CURRENT=$(mktemp)
-trap 'rm -f "$CURRENT"' EXIT
-abidw --no-corpus-path --no-show-locs --no-comp-dir-path --drop-private-types --exported-interfaces-only --headers-dir "$HEADERS" --out-file "$CURRENT" "$LIB" || exit 1
+if [ "$1" = "--corpus" ]; then
+  shift
+  BASELINE=$1 CURRENT=$2 HEADERS=$3
+else
+  LIB=$1 BASELINE=$2 HEADERS=$3
+  CURRENT=$(mktemp)
+  trap 'rm -f "$CURRENT"' EXIT
+  abidw --no-corpus-path --no-show-locs --no-comp-dir-path --drop-private-types --exported-interfaces-only --headers-dir "$HEADERS" --out-file "$CURRENT" "$LIB" || exit 1
+fi
 abidiff --no-added-syms --headers-dir1 "$HEADERS" --headers-dir2 "$HEADERS" "$BASELINE" "$CURRENT"
 rc=$?
 # abidiff's exit status is a bit field: 1 error, 2 usage error, 4 ABI change,
