@@ -262,3 +262,21 @@ TEST_CASE("examples/c/generate streams the library's completion", "[generate][ex
     CHECK(std::system(bad.c_str()) != 0);
     CHECK(read_file(tmp / "err2").find("no tokenizer.json") != std::string::npos);
 }
+
+TEST_CASE("dsv4 run and dsv4 chat default to the embedded model", "[cli][generate][default_model]") {
+    const std::string model = std::string(DSV4_SOURCE_DIR) + "/models/dsv4-tiny-code";
+    const std::string prompt = "def add(a, b):";
+    const std::string want = library_greedy_text(model, prompt, 16);
+    RunResult r = run_cli("run -p '" + prompt + "' -n 16 --temp 0 --ignore-eos");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out == prompt + want + "\n");
+
+    r = run_cli("chat -n 8 --temp 0 --verbose", "Write a sort function.\nNow in C.\n");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const int p1 = turn_value(r.err, 1, "prompt");
+    REQUIRE(p1 > 0);
+    // The model's own tokens and the new turn's text: the first prompt and answer are kept.
+    CHECK(turn_value(r.err, 2, "reused") > p1);
+}

@@ -3,8 +3,16 @@
     import dsv4
     with dsv4.Model("path/to/checkpoint") as model:
         session = model.session(ctx=4096)
+        for piece in session.generate("def fib(n):", max_tokens=64, temperature=0.7):
+            print(piece, end="", flush=True)
+
+        # Low level: feed tokens, read logits.
+        session.reset()
         session.prefill([0, 1, 2])
         print(session.logits.argmax())
+
+A checkpoint directory with a tokenizer.json has ``model.tokenizer``; without one, generate
+from token ids with ``ids_only=True``. Chat prompts come from ``dsv4.chat.encode``.
 
 Everything runs through the library's C ABI; calls that compute release the GIL, so other
 Python threads keep running, and sessions of one model may run on several threads at once
@@ -13,17 +21,20 @@ Python threads keep running, and sessions of one model may run on several thread
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from . import _dsv4, chat
 from ._errors import (BackendError, CancelledError, ContextFullError, Error, FormatError, InternalError,
                       InvalidArgumentError, IOError, OutOfMemoryError, UnsupportedError)
+from .generation import Generation
+from .tokenizer import Tokenizer
 
 __all__ = [
-    "Model", "ModelInfo", "Session", "SessionInfo", "chat", "version", "backends",
+    "Model", "ModelInfo", "Session", "SessionInfo", "Tokenizer", "Generation", "chat", "version", "backends",
     "Error", "InvalidArgumentError", "IOError", "FormatError", "UnsupportedError", "OutOfMemoryError",
     "ContextFullError", "CancelledError", "BackendError", "InternalError",
 ]
@@ -92,22 +103,33 @@ class Model:
     """A DeepSeek-V4 checkpoint, loaded (memory-mapped) from a directory.
 
     Args:
-        path: directory with config.json and model.safetensors (or an index and shards).
+        path: directory with config.json and model.safetensors (or an index and shards), and
+            optionally tokenizer.json (+ tokenizer_config.json): then ``tokenizer`` is set.
         backend: compute backend name ("cpu", "reference"); None for the default.
         threads: worker threads; 0 for one per core.
         use_mmap: map the checkpoint instead of reading it into memory.
+        memory_budget: bytes the model may use; 0 for no limit (checked when not mapping).
         progress: optional ``callable(done_bytes, total_bytes)`` during loading; return
             False to cancel (raises CancelledError).
 
-    Use as a context manager, or call close(). Sessions keep the model's memory alive
-    until they are closed too.
+    Raises:
+        IOError: a file is missing or unreadable.
+        FormatError: config.json, the safetensors or tokenizer.json is malformed (or the
+            tokenizer has ids beyond the model's vocabulary).
+        UnsupportedError: an unknown backend or unsupported checkpoint feature.
+        OutOfMemoryError: the checkpoint does not fit memory_budget.
+
+    Use as a context manager, or call close(). Sessions (and the tokenizer) keep the model's
+    memory alive until they are closed too.
     """
 
-    def __init__(self, path: str, backend: str | None = None, threads: int = 0, use_mmap: bool = True,
-                 progress: Callable[[int, int], bool | None] | None = None):
-        self._m = _dsv4._Model(str(path), backend or "", threads, use_mmap, progress)
-        self.path = str(path)
+    def __init__(self, path: str | os.PathLike, backend: str | None = None, threads: int = 0, use_mmap: bool = True,
+                 progress: Callable[[int, int], bool | None] | None = None, memory_budget: int = 0):
+        self._m = _dsv4._Model(os.fspath(path), backend or "", threads, use_mmap, memory_budget, progress)
+        self.path = os.fspath(path)
         self._info: ModelInfo | None = None
+        low = self._m.tokenizer()
+        self._tokenizer = Tokenizer._wrap(low) if low is not None else None
 
     @property
     def info(self) -> ModelInfo:
@@ -115,6 +137,11 @@ class Model:
         if self._info is None:
             self._info = ModelInfo(**self._m.info())
         return self._info
+
+    @property
+    def tokenizer(self) -> Tokenizer | None:
+        """The tokenizer from the checkpoint directory (tokenizer.json), or None."""
+        return self._tokenizer
 
     def session(self, ctx: int = 4096, prefill_chunk: int = 0) -> "Session":
         """A new session (conversation state) with a context limit of ``ctx`` tokens."""
@@ -139,10 +166,12 @@ class Model:
 
 
 class Session:
-    """The state of one token stream on a model: feed tokens, read logits.
+    """The state of one token stream on a model: generate text, or feed tokens and read logits.
 
-    A session is used by one thread at a time; several sessions of one model may run
-    concurrently on different threads.
+    A session is used by one thread at a time (a call from a second thread while one runs
+    raises InvalidArgumentError); several sessions of one model may run concurrently on
+    different threads. Computing calls release the GIL; Ctrl-C in the main thread stops them
+    with KeyboardInterrupt and leaves the session usable.
     """
 
     def __init__(self, model: Model, ctx: int = 4096, prefill_chunk: int = 0):
@@ -179,8 +208,79 @@ class Session:
     def info(self) -> SessionInfo:
         return SessionInfo(**self._s.info())
 
+    def generate(self, prompt: str | Sequence[int] | np.ndarray = (), *, max_tokens: int | None = 256,
+                 temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, min_p: float = 0.0,
+                 repetition_penalty: float = 1.0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
+                 penalty_last_n: int = 64, seed: int = 0, stop: Sequence[str] | str = (),
+                 stop_tokens: Sequence[int] = (), stop_at_eos: bool = True,
+                 logit_bias: Mapping[int, float] | None = None, add_bos: bool | None = None,
+                 parse_special: bool = False, skip_special: bool = False, ids_only: bool = False,
+                 tokenizer: Tokenizer | None = None) -> Generation:
+        """Feeds ``prompt`` and returns an iterator over what the model generates next.
+
+        The iterator yields ``str`` pieces of text, or with ``ids_only=True`` ``int`` token ids
+        (needed for models without a tokenizer). See Generation for its ``tokens``, ``text``
+        and ``finish_reason``. The prompt is fed when generate() is called; the first token is
+        sampled from the logits after it (an empty prompt continues from the session's current
+        position).
+
+        Args:
+            prompt: text (encoded with the tokenizer) or token ids, fed after the current
+                position.
+            max_tokens: tokens to sample at most; None: until a stop or a full context.
+            temperature: <= 0 for greedy decoding.
+            top_k, top_p, min_p: restrict sampling to the most likely tokens (0, 1, 0: off).
+            repetition_penalty, presence_penalty, frequency_penalty: penalize tokens among the
+                last ``penalty_last_n`` of the prompt and the output (-1: all of them).
+            seed: the random seed; the same seed gives the same output on every platform.
+            stop: strings that end the text (the text stops just before the first one).
+            stop_tokens: token ids that end generation.
+            stop_at_eos: the model's EOS token ends generation.
+            logit_bias: ``{token_id: bias}`` added to the logits.
+            add_bos: start a text prompt with the BOS token; None: only when the session is
+                empty.
+            parse_special: special tokens written in a text prompt become their ids (turn on
+                for prompts from ``dsv4.chat.encode``).
+            skip_special: special tokens add no text to the output.
+            ids_only: yield token ids instead of text.
+            tokenizer: the tokenizer for text; None: the model's.
+
+        Raises:
+            InvalidArgumentError: a bad parameter or token id, text without a tokenizer, or an
+                empty prompt on an empty session.
+            ContextFullError: the prompt does not fit the context.
+            KeyboardInterrupt: Ctrl-C while the prompt was fed.
+        """
+        tok = tokenizer if tokenizer is not None else self.model.tokenizer
+        if isinstance(prompt, str):
+            if tok is None:
+                raise InvalidArgumentError("the model has no tokenizer: pass token ids (with ids_only=True) "
+                                           "or tokenizer=dsv4.Tokenizer(path)")
+            if add_bos is None:
+                add_bos = self.position == 0 and tok.bos_id is not None
+            ids = tok.encode(prompt, add_bos=add_bos, parse_special=parse_special)
+        else:
+            ids = [int(t) for t in prompt]
+        if tok is None and not ids_only:
+            raise InvalidArgumentError("the model has no tokenizer, so there is no text: use ids_only=True "
+                                       "(or tokenizer=dsv4.Tokenizer(path))")
+        if max_tokens is not None and max_tokens < 1:
+            raise InvalidArgumentError(f"max_tokens must be at least 1 (or None), not {max_tokens}")
+        if seed < 0:
+            raise InvalidArgumentError(f"seed must be non-negative, not {seed}")
+        if isinstance(stop, str):
+            stop = [stop]
+        low = _dsv4._Generation(
+            self._s, ids, tok._t if tok is not None else None, float(temperature), int(top_k), float(top_p),
+            float(min_p), float(repetition_penalty), float(presence_penalty), float(frequency_penalty),
+            int(penalty_last_n), int(seed), [int(t) for t in stop_tokens],
+            {int(k): float(v) for k, v in (logit_bias or {}).items()}, int(max_tokens or 0), list(stop),
+            bool(stop_at_eos), bool(skip_special))
+        return Generation(low, ids_only)
+
     def cancel(self) -> None:
-        """Asks a call running on another thread to stop (it raises CancelledError)."""
+        """Asks a call running on another thread to stop: a feed raises CancelledError, a
+        generation ends with finish_reason "cancelled"."""
         self._s.cancel()
 
     def close(self) -> None:

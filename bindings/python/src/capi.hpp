@@ -20,6 +20,8 @@ inline void check(dsv4_status s) {
     if (s != DSV4_STATUS_OK) throw StatusError(s, dsv4_last_error());
 }
 
+[[noreturn]] inline void invalid(const std::string& msg) { throw StatusError(DSV4_STATUS_INVALID_ARGUMENT, msg); }
+
 struct ModelDeleter {
     void operator()(dsv4_model* m) const { dsv4_model_close(m); }
 };
@@ -29,9 +31,21 @@ struct SessionDeleter {
 struct StringDeleter {
     void operator()(char* s) const { dsv4_string_free(s); }
 };
+struct TokensDeleter {
+    void operator()(int32_t* t) const { dsv4_tokens_free(t); }
+};
+struct SamplerDeleter {
+    void operator()(dsv4_sampler* s) const { dsv4_sampler_free(s); }
+};
+struct GeneratorDeleter {
+    void operator()(dsv4_generator* g) const { dsv4_generator_free(g); }
+};
 
 using ModelPtr = std::unique_ptr<dsv4_model, ModelDeleter>;
 using SessionPtr = std::unique_ptr<dsv4_session, SessionDeleter>;
 using StringPtr = std::unique_ptr<char, StringDeleter>;
+using TokensPtr = std::unique_ptr<int32_t, TokensDeleter>;
+using SamplerPtr = std::unique_ptr<dsv4_sampler, SamplerDeleter>;
+using GeneratorPtr = std::unique_ptr<dsv4_generator, GeneratorDeleter>;
 
 }  // namespace dsv4py

@@ -1,0 +1,183 @@
+#include "py_session.hpp"
+
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "py_generate.hpp"
+
+namespace py = pybind11;
+
+namespace dsv4py {
+
+namespace {
+
+// Python runs signal handlers in the main thread only, so only there can a Ctrl-C be pending.
+unsigned long g_main_thread = 0;
+
+bool on_main_thread() { return PyThread_get_thread_ident() == g_main_thread; }
+
+// How often a long call looks for a pending Ctrl-C: each look takes the GIL, which other Python
+// threads may hold for a while (up to the interpreter's switch interval).
+constexpr std::chrono::milliseconds kSignalPollInterval{20};
+
+// Marks the session busy for one call; a concurrent call from another thread fails.
+class BusyGuard {
+public:
+    explicit BusyGuard(std::atomic<bool>& busy) : busy_(busy) {
+        if (busy_.exchange(true)) invalid("the session is in use by another thread");
+    }
+    ~BusyGuard() { busy_ = false; }
+
+private:
+    std::atomic<bool>& busy_;
+};
+
+}  // namespace
+
+PySession::PySession(const PyModel& model, uint64_t ctx, uint32_t prefill_chunk) : model_(model.state()) {
+    dsv4_session_params p;
+    dsv4_session_params_init(&p);
+    p.n_ctx = ctx;
+    p.prefill_chunk = prefill_chunk;
+    p.abort_callback = abort_callback;
+    p.abort_user_data = this;
+    dsv4_session* raw = nullptr;
+    check(dsv4_session_create(model_->model.get(), &p, &raw));
+    session_.reset(raw);
+    vocab_ = model.info()["vocab_size"].cast<int>();
+}
+
+PySession::~PySession() {
+    if (auto g = generation_.lock()) g->close();
+}
+
+bool PySession::abort_callback(void* ud) {
+    auto* self = static_cast<PySession*>(ud);
+    if (self->cancel_.load()) return true;
+    if (!self->poll_signals_ || !on_main_thread()) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - self->last_signal_check_ < kSignalPollInterval) return false;
+    self->last_signal_check_ = now;
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+        self->signal_pending_ = true;  // the exception stays set until run() raises it
+        return true;
+    }
+    return false;
+}
+
+dsv4_session* PySession::get() const {
+    if (!session_) invalid("the session is closed");
+    return session_.get();
+}
+
+void PySession::run_impl(const std::function<dsv4_status()>& call, bool generation_step) {
+    BusyGuard busy(busy_);
+    if (!generation_step) {
+        end_generation();
+        cancel_ = false;
+    }
+    signal_pending_ = false;
+    // A generation step is short: a Ctrl-C during it surfaces right after it, in Python, and the
+    // step does not contend for the GIL with other threads.
+    poll_signals_ = !generation_step;
+    last_signal_check_ = {};
+    dsv4_status st;
+    {
+        py::gil_scoped_release nogil;
+        st = call();
+    }
+    if (signal_pending_) throw py::error_already_set();
+    check(st);
+}
+
+void PySession::attach(std::shared_ptr<GenerationState> gen) {
+    BusyGuard busy(busy_);
+    end_generation();
+    generation_ = gen;
+}
+
+void PySession::close_generation(GenerationState& gen) {
+    BusyGuard busy(busy_);
+    gen.close();
+}
+
+void PySession::end_generation() {
+    if (auto g = generation_.lock()) g->close();
+    generation_.reset();
+}
+
+void PySession::prefill(const std::vector<int32_t>& tokens) {
+    dsv4_session* s = get();
+    run([&] { return dsv4_session_prefill(s, tokens.data(), tokens.size()); });
+}
+
+void PySession::decode(int32_t token) {
+    dsv4_session* s = get();
+    run([&] { return dsv4_decode_step(s, token); });
+}
+
+py::array_t<float> PySession::logits() const {
+    const float* p = dsv4_session_logits(get());
+    if (!p) invalid("no logits yet: feed at least one token first");
+    py::array_t<float> out(vocab_);
+    std::memcpy(out.mutable_data(), p, sizeof(float) * size_t(vocab_));
+    return out;
+}
+
+py::array_t<float> PySession::mtp_logits(int32_t next_token) {
+    py::array_t<float> out(vocab_);
+    float* dst = out.mutable_data();
+    dsv4_session* s = get();
+    run([&] { return dsv4_session_mtp_logits(s, next_token, dst, size_t(vocab_)); });
+    return out;
+}
+
+void PySession::reset() {
+    dsv4_session* s = get();
+    BusyGuard busy(busy_);
+    end_generation();
+    check(dsv4_session_reset(s));
+}
+
+py::dict PySession::info() const {
+    dsv4_session_info i;
+    std::memset(&i, 0, sizeof i);
+    i.struct_size = sizeof i;
+    check(dsv4_session_get_info(get(), &i));
+    py::dict d;
+    d["n_ctx"] = i.n_ctx;
+    d["position"] = i.position;
+    d["state_bytes"] = i.state_bytes;
+    d["window_bytes"] = i.window_bytes;
+    d["compressed_bytes"] = i.compressed_bytes;
+    d["indexer_bytes"] = i.indexer_bytes;
+    d["carry_bytes"] = i.carry_bytes;
+    return d;
+}
+
+void PySession::close() {
+    BusyGuard busy(busy_);
+    end_generation();
+    session_.reset();
+}
+
+void bind_session(py::module_& m) {
+    g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+    py::class_<PySession>(m, "_Session")
+        .def(py::init<const PyModel&, uint64_t, uint32_t>(), py::arg("model"), py::arg("ctx") = 0,
+             py::arg("prefill_chunk") = 0)
+        .def("prefill", &PySession::prefill)
+        .def("decode", &PySession::decode)
+        .def("logits", &PySession::logits)
+        .def("mtp_logits", &PySession::mtp_logits)
+        .def("reset", &PySession::reset)
+        .def("position", &PySession::position)
+        .def("info", &PySession::info)
+        .def("cancel", &PySession::cancel)
+        .def("close", &PySession::close)
+        .def_property_readonly("vocab_size", &PySession::vocab);
+}
+
+}  // namespace dsv4py
