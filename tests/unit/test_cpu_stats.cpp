@@ -5,6 +5,7 @@
 #include <atomic>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -153,6 +154,19 @@ TEST_CASE("thread pool runs every task once, rethrows, and nests serially", "[cp
         pool.for_each(10, [&](int64_t, int) { after++; });
         CHECK(after.load() == 10);
     }
+}
+
+TEST_CASE("thread pool serves concurrent submitters (sessions on different threads)", "[cpu][threads]") {
+    dsv4::cpu::ThreadPool pool(2);
+    std::atomic<int64_t> sum{0};
+    auto submit = [&] {
+        for (int round = 0; round < 200; ++round)
+            pool.for_each(37, [&](int64_t t, int) { sum += t + 1; });
+    };
+    std::thread a(submit), b(submit);
+    a.join();
+    b.join();
+    CHECK(sum.load() == 2 * 200 * (37 * 38 / 2));
 }
 
 TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]") {
