@@ -2,6 +2,7 @@
 
 #include "backend.h"
 #include "error.h"
+#include "fingerprint.h"
 
 namespace dsv4 {
 
@@ -49,6 +50,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
                                             " bytes, more than the memory budget of " + std::to_string(opts.memory_budget));
     m->weights_ = bind_weights(m->config_, *m->store_);
     m->stats_ = compute_stats(m->config_, *m->store_);
+    m->fingerprint_ = model_fingerprint(m->config_, *m->store_);
     if (opts.progress && !opts.progress(total, total)) fail(DSV4_STATUS_CANCELLED, dir + ": loading cancelled by the progress callback");
     return m;
 }

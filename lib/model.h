@@ -50,6 +50,8 @@ public:
     const std::string& path() const { return path_; }
     // The backend named by LoadOptions::backend (validated at load).
     const Backend& backend() const { return *backend_; }
+    // Identifies the model in session snapshots (fingerprint.h).
+    uint64_t fingerprint() const { return fingerprint_; }
 
 private:
     std::string path_;
@@ -58,6 +60,7 @@ private:
     std::unique_ptr<TensorStore> store_;
     ModelWeights weights_;
     ModelStats stats_;
+    uint64_t fingerprint_ = 0;
     const Backend* backend_ = nullptr;
     std::shared_ptr<const Backend> backend_instance_;  // owns backend_ (with the model's threads)
 };

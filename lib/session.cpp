@@ -41,13 +41,18 @@ void Session::poll_abort() const {
     if (opts_.abort && opts_.abort()) fail(DSV4_STATUS_CANCELLED, "cancelled by the abort callback");
 }
 
-void Session::prefill(const int32_t* tokens, size_t n) {
+void Session::check_feed(const int32_t* tokens, size_t n) const {
     if (n == 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "no tokens to feed (n_tokens is 0)");
     for (size_t i = 0; i < n; ++i) check_token(tokens[i], ("token id at index " + std::to_string(i) + ":").c_str());
     if (uint64_t(state_.position) + n > opts_.n_ctx)
         fail(DSV4_STATUS_CONTEXT_FULL, "feeding " + std::to_string(n) + " token(s) at position " +
                                            std::to_string(state_.position) + " exceeds the context of " +
                                            std::to_string(opts_.n_ctx) + " tokens");
+}
+
+void Session::prefill(const int32_t* tokens, size_t n) {
+    check_feed(tokens, n);
+    recent_rows_ = 0;
     struct Account {  // weight traffic of this call, also when a chunk fails or is cancelled
         WeightTraffic& t;
         const int64_t& pos;
@@ -74,25 +79,27 @@ void Session::prefill(const int32_t* tokens, size_t n) {
     refresh_logits();
 }
 
-void Session::run_chunk(const int32_t* tokens, int64_t n) {
+void Session::run_chunk(SessionState& st, const int32_t* tokens, int64_t n, std::vector<float>* h_out) {
     const ModelConfig& c = model_.config();
     const int hc = c.hc_mult;
-    const int64_t D = c.hidden_size, hw = hc * D, p0 = state_.position;
+    const int64_t D = c.hidden_size, hw = hc * D, p0 = st.position;
     // Rollback: a chunk of at most kTruncateSlack tokens only overwrites ring
-    // slots no earlier position needs, so going back is setting the position
-    // back; a longer chunk copies the rings and carries first.
+    // slots no position within the slack needs, so going back is setting the
+    // position back (as truncate does); a longer chunk copies the rings and
+    // carries first.
     const bool small = n <= kTruncateSlack;
     SessionState::Snapshot snap;
-    if (!small) snap = state_.snapshot();
+    if (!small) snap = st.snapshot();
+    st.written = std::max(st.written, p0 + n);
     try {
         std::vector<float> h(size_t(n * hw));
         embed_tokens(ctx_, tokens, n, h.data());
         traffic_.bytes += uint64_t(n) * uint64_t(D) * 2;  // BF16 embedding rows
         for (int l = 0; l < c.n_layers; ++l) {
             poll_abort();
-            block_forward(ctx_, model_.weights().layers[size_t(l)], state_.layers[size_t(l)], p0, n, tokens, h.data());
+            block_forward(ctx_, model_.weights().layers[size_t(l)], st.layers[size_t(l)], p0, n, tokens, h.data());
         }
-        if (state_.has_mtp) {
+        if (st.has_mtp) {
             // The MTP block sees position t once token t+1 is known: the
             // previous call's last position first, then all but this chunk's
             // last token (whose successor is not known yet).
@@ -101,26 +108,117 @@ void Session::run_chunk(const int32_t* tokens, int64_t n) {
             if (m > 0) {
                 poll_abort();
                 std::vector<float> in(size_t(m * hw)), out(size_t(m * hw));
-                if (p0 > 0) std::copy_n(state_.streams(p0 - 1), hw, in.begin());
+                if (p0 > 0) std::copy_n(st.streams(p0 - 1), hw, in.begin());
                 const int64_t from_chunk = p0 > 0 ? m - 1 : m;
                 std::copy_n(h.data(), size_t(from_chunk * hw), in.data() + (m - from_chunk) * hw);
                 traffic_.bytes += uint64_t(m) * uint64_t(D) * 2;  // the MTP block's embedding rows
-                mtp_forward(ctx_, model_.weights().mtp[0], state_.mtp, q0, m, in.data(), tokens + skip, out.data());
+                mtp_forward(ctx_, model_.weights().mtp[0], st.mtp, q0, m, in.data(), tokens + skip, out.data());
             }
         }
-        for (int64_t i = std::max<int64_t>(0, n - state_.stream_slots()); i < n; ++i)
-            std::copy_n(h.data() + i * hw, size_t(hw), state_.streams(p0 + i));
-        state_.tokens.insert(state_.tokens.end(), tokens, tokens + n);
-        state_.position = p0 + n;
+        for (int64_t i = std::max<int64_t>(0, n - st.stream_slots()); i < n; ++i)
+            std::copy_n(h.data() + i * hw, size_t(hw), st.streams(p0 + i));
+        st.tokens.insert(st.tokens.end(), tokens, tokens + n);
+        st.position = p0 + n;
+        if (h_out) *h_out = std::move(h);
     } catch (...) {
         if (small) {
-            state_.position = p0;
-            state_.tokens.resize(size_t(p0));
+            st.position = p0;
+            st.tokens.resize(size_t(p0));
         } else {
-            state_.restore(std::move(snap));
+            st.restore(std::move(snap));
         }
         throw;
     }
+}
+
+void Session::verify(const int32_t* tokens, size_t n, float* out) {
+    check_feed(tokens, n);
+    recent_rows_ = 0;
+    const ModelConfig& c = model_.config();
+    const size_t V = size_t(c.vocab_size);
+    const int64_t p_start = state_.position;
+    struct Account {  // weight traffic of this call, also when a chunk fails or is cancelled
+        WeightTraffic& t;
+        const int64_t& pos;
+        uint64_t bytes0;
+        int64_t pos0;
+        ~Account() {
+            t.last_call_bytes = t.bytes - bytes0;
+            t.last_call_tokens = uint64_t(pos - pos0);
+            t.tokens += uint64_t(pos - pos0);
+        }
+    } account{traffic_, state_.position, traffic_.bytes, state_.position};
+    std::vector<float> h;
+    try {
+        for (size_t done = 0; done < n;) {
+            const int64_t m = int64_t(std::min<size_t>(opts_.prefill_chunk, n - done));
+            run_chunk(state_, tokens + done, m, &h);
+            lm_head(ctx_, model_.weights().hc_head, model_.weights().norm, h.data(), m, out + done * V);
+            done += size_t(m);
+        }
+    } catch (...) {
+        refresh_logits();
+        throw;
+    }
+    std::copy_n(out + (n - 1) * V, V, logits_.begin());
+    logits_position_ = state_.position;
+    // Keep the last rows for a truncation back into this batch.
+    const int64_t keep = std::min<int64_t>(int64_t(n), kTruncateSlack + 1);
+    recent_logits_.assign(out + (n - size_t(keep)) * V, out + n * V);
+    recent_p0_ = p_start + int64_t(n) - keep;
+    recent_rows_ = keep;
+}
+
+bool Session::truncate_is_cheap(int64_t position) const {
+    return position >= 0 && position <= state_.position && state_.written - position <= kTruncateSlack;
+}
+
+void Session::truncate(int64_t position) {
+    if (position < 0 || position > state_.position)
+        fail(DSV4_STATUS_INVALID_ARGUMENT, "truncate: position " + std::to_string(position) +
+                                               " is not between 0 and the current position " +
+                                               std::to_string(state_.position));
+    if (position == state_.position) return;
+    if (position == 0) {
+        reset();
+        return;
+    }
+    if (truncate_is_cheap(position)) {
+        // Rows, carries and streams of the positions kept are all still in
+        // the rings; entries of completed blocks are unchanged.
+        state_.position = position;
+        state_.tokens.resize(size_t(position));
+    } else {
+        // Re-run the kept tokens into a fresh state, chunk by chunk as a
+        // prefill would, and swap it in only once complete.
+        SessionState fresh(model_.config(), opts_.n_ctx);
+        const std::vector<int32_t> kept(state_.tokens.begin(), state_.tokens.begin() + position);
+        for (int64_t done = 0; done < position;) {
+            const int64_t m = std::min<int64_t>(opts_.prefill_chunk, position - done);
+            run_chunk(fresh, kept.data() + done, m);
+            done += m;
+        }
+        state_ = std::move(fresh);
+    }
+    if (position > recent_p0_ && position <= recent_p0_ + recent_rows_) {
+        const size_t V = logits_.size();
+        std::copy_n(recent_logits_.begin() + size_t(position - recent_p0_ - 1) * V, V, logits_.begin());
+        logits_position_ = position;
+    } else {
+        logits_position_ = -1;
+        refresh_logits();
+    }
+}
+
+std::unique_ptr<Session> Session::fork() const {
+    auto s = std::make_unique<Session>(model_, opts_);
+    s->state_.copy_from(state_);
+    s->logits_ = logits_;
+    s->logits_position_ = logits_position_;
+    s->recent_logits_ = recent_logits_;
+    s->recent_p0_ = recent_p0_;
+    s->recent_rows_ = recent_rows_;
+    return s;
 }
 
 void Session::refresh_logits() {
@@ -147,6 +245,7 @@ void Session::mtp_logits(int32_t next_token, float* out) {
 void Session::reset() {
     state_.clear();
     logits_position_ = 0;
+    recent_rows_ = 0;
 }
 
 }  // namespace dsv4

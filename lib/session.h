@@ -16,6 +16,9 @@
 
 namespace dsv4 {
 
+class ByteSink;
+class ByteSource;
+
 struct SessionOptions {
     uint64_t n_ctx = 4096;
     uint32_t prefill_chunk = 256;
@@ -39,6 +42,31 @@ public:
     // change the position.
     void mtp_logits(int32_t next_token, float* out);
 
+    // Feeds n >= 1 tokens as one batch (each weight read once for all of
+    // them) and writes the logits after each token: out[i * vocab_size ...]
+    // follows tokens[i]. Afterwards the session is as after prefill(tokens,
+    // n). Batches longer than the prefill chunk run in chunks.
+    void verify(const int32_t* tokens, size_t n, float* out);
+
+    // Back to an earlier position (0 <= position <= the current one): the
+    // session is then as if only its first `position` tokens had been fed.
+    // Within kTruncateSlack tokens of the furthest position reached it moves
+    // the position (the rings keep that much history) and recomputes the
+    // logits from the kept final streams, or takes them from the last verify;
+    // deeper, it re-runs the first `position` tokens from the token history
+    // into a fresh state that replaces the current one only on success.
+    void truncate(int64_t position);
+    // Whether truncate(position) is the cheap kind.
+    bool truncate_is_cheap(int64_t position) const;
+
+    // A new session of the same model and options holding a copy of this
+    // one's state (rings whole, tables up to their use). Weight-traffic
+    // counts start at zero.
+    std::unique_ptr<Session> fork() const;
+
+    // Every token fed so far, in order.
+    const std::vector<int32_t>& tokens() const { return state_.tokens; }
+
     void reset();
     int64_t position() const { return state_.position; }
     uint64_t n_ctx() const { return opts_.n_ctx; }
@@ -47,9 +75,19 @@ public:
     // Checkpoint bytes read by this session's calls (weight_traffic.h).
     const WeightTraffic& traffic() const { return traffic_; }
 
+    // Snapshots (session_snapshot.cpp): the serialized size, writing, and
+    // reading (all or nothing: on any error the session is unchanged).
+    uint64_t snapshot_size() const;
+    void write_snapshot(ByteSink& out) const;
+    void read_snapshot(ByteSource& in);
+
 private:
     void check_token(int32_t token, const char* what) const;
-    void run_chunk(const int32_t* tokens, int64_t n);
+    void check_feed(const int32_t* tokens, size_t n) const;
+    // Runs one chunk on `st` (rolled back on failure); h_out, when given,
+    // receives the final streams of every token [n, hc, D].
+    void run_chunk(SessionState& st, const int32_t* tokens, int64_t n, std::vector<float>* h_out = nullptr);
+    void run_chunk(const int32_t* tokens, int64_t n) { run_chunk(state_, tokens, n); }
     void poll_abort() const;
     void refresh_logits();
 
@@ -61,6 +99,11 @@ private:
     SessionState state_;
     std::vector<float> logits_;
     int64_t logits_position_ = 0;  // the position logits_ belong to
+    // The last verify's logits rows (at most kTruncateSlack + 1): row i
+    // belongs to position recent_p0_ + 1 + i. Cleared by anything else that
+    // feeds tokens.
+    std::vector<float> recent_logits_;
+    int64_t recent_p0_ = 0, recent_rows_ = 0;
 };
 
 }  // namespace dsv4

@@ -179,6 +179,7 @@ void SessionState::restore(Snapshot&& s) {
     mtp = std::move(s.mtp);
     h_ring_ = std::move(s.h_ring);
     position = s.position;
+    written = s.written;
     tokens.resize(size_t(position));
 }
 
@@ -187,6 +188,7 @@ void SessionState::clear() {
     if (has_mtp) mtp.clear();
     std::fill(h_ring_.begin(), h_ring_.end(), 0.0f);
     position = 0;
+    written = 0;
     tokens.clear();
 }
 
@@ -207,6 +209,7 @@ void SessionState::copy_from(const SessionState& o) {
     if (has_mtp) mtp = o.mtp;
     h_ring_ = o.h_ring_;
     position = o.position;
+    written = o.written;
     tokens = o.tokens;
 }
 

@@ -142,11 +142,18 @@ public:
     SessionState(const ModelConfig& cfg, uint64_t n_ctx);
     SessionState(const SessionState&) = delete;
     SessionState& operator=(const SessionState&) = delete;
+    SessionState(SessionState&&) = default;  // the tables move with their owners
+    SessionState& operator=(SessionState&&) = default;
 
     std::vector<LayerState> layers;
     LayerState mtp;          // the MTP block's window ring (ratio 0)
     bool has_mtp = false;
     int64_t position = 0;
+    // The furthest position the rings have been written to (>= position):
+    // ring rows of positions before written - capacity are overwritten, so
+    // going back to p keeps every row it needs while written - p <=
+    // kTruncateSlack.
+    int64_t written = 0;
     std::vector<int32_t> tokens;  // every token fed, in order (size == position)
 
     // Final streams [hc, D] of the token at `pos` (one of the last
@@ -164,9 +171,9 @@ public:
         std::vector<LayerState> layers;
         LayerState mtp;
         std::vector<float> h_ring;
-        int64_t position = 0;
+        int64_t position = 0, written = 0;
     };
-    Snapshot snapshot() const { return Snapshot{layers, mtp, h_ring_, position}; }
+    Snapshot snapshot() const { return Snapshot{layers, mtp, h_ring_, position, written}; }
     void restore(Snapshot&& s);
     void clear();
     // This state <- the first `o.position` tokens' worth of o (same model,

@@ -559,6 +559,68 @@ DSV4_API dsv4_status dsv4_generate(dsv4_session *session, const dsv4_tokenizer *
                                    const dsv4_generate_params *params, dsv4_generate_fn callback, void *user_data,
                                    dsv4_generate_result *result);
 
+/* ------------------------------------------------------------------------ */
+/* Sessions: snapshots, forks, truncation, multi-token verification          */
+/* ------------------------------------------------------------------------ */
+
+/* A snapshot holds a session's whole state (its tokens, logits, window rings,
+ * compressor rows and compressed caches up to its position) in a versioned
+ * byte format: a magic, the format version, a fingerprint of the model (a
+ * hash of its config, every tensor's name, dtype and shape, and the bytes of
+ * its small tensors, computed once at load), the position, the state, and a
+ * CRC-32. It restores into any session of the same model, in this process or
+ * another, whose n_ctx holds its tokens; the restored session then continues
+ * bit for bit as the original would. Its size grows with the position, not
+ * with n_ctx: the compressed entries of the tokens fed, 4 bytes per token,
+ * plus under a megabyte of rings and compressor rows per layer at V4 sizes. */
+DSV4_API dsv4_status dsv4_session_snapshot_size(const dsv4_session *session, size_t *out_bytes);
+/* Writes the snapshot into buf (cap bytes; fails with INVALID_ARGUMENT naming
+ * the size needed when smaller). *out_written (may be NULL) gets its size. */
+DSV4_API dsv4_status dsv4_session_snapshot(const dsv4_session *session, void *buf, size_t cap, size_t *out_written);
+/* Writes the snapshot to path (through path.tmp, renamed when complete). */
+DSV4_API dsv4_status dsv4_session_snapshot_file(const dsv4_session *session, const char *path);
+/* Replaces the session's state with a snapshot's; the session keeps its own
+ * n_ctx, prefill chunk and callbacks. Anything but an intact snapshot of this
+ * model fails with DSV4_STATUS_FORMAT, the message naming the reason (not a
+ * snapshot, another format version, another model, truncated, checksum
+ * mismatch); one holding more tokens than the session's n_ctx with
+ * DSV4_STATUS_INVALID_ARGUMENT. On any failure the session is unchanged. */
+DSV4_API dsv4_status dsv4_session_restore(dsv4_session *session, const void *buf, size_t len);
+DSV4_API dsv4_status dsv4_session_restore_file(dsv4_session *session, const char *path);
+
+/* A new session of the same model and parameters (callbacks included) with a
+ * copy of this one's state, for branching a conversation: the rings and
+ * carries and the compressed entries of the tokens fed so far are copied
+ * (never the whole n_ctx). Free it with dsv4_session_destroy. */
+DSV4_API dsv4_status dsv4_session_fork(const dsv4_session *session, dsv4_session **out_session);
+
+/* Positions of history a session keeps beyond what its next token needs. */
+#define DSV4_SESSION_TRUNCATE_SLACK 32
+
+/* Goes back to `position` (at most the current position): the session is
+ * then exactly as if only its first `position` tokens had been fed (logits,
+ * MTP logits and everything fed after agree bit for bit with such a session
+ * fed the same way). Cost: going back at most DSV4_SESSION_TRUNCATE_SLACK
+ * tokens from the furthest position fed since the last deeper truncation or
+ * restore only moves the position (the rings keep that much history) and
+ * evaluates the LM head once (not at all for a position inside the last
+ * dsv4_session_verify batch); going back further re-runs the first
+ * `position` tokens from the token history the session keeps (4 bytes per
+ * token): the cost of prefilling them. Position 0 is dsv4_session_reset.
+ * Fails with INVALID_ARGUMENT past the current position; a re-run cancelled
+ * by the abort callback fails with CANCELLED and leaves the session as it
+ * was. */
+DSV4_API dsv4_status dsv4_session_truncate(dsv4_session *session, uint64_t position);
+
+/* Feeds n_tokens >= 1 tokens as one batch (each weight is read once for all
+ * of them, as in a prefill chunk) and writes the logits after every one:
+ * out[i * vocab_size + v] follows tokens[i]; out has room for n_out >=
+ * n_tokens * vocab_size floats. Afterwards the session is as after
+ * dsv4_session_prefill of the same tokens. For speculative decoding: verify
+ * the drafts, then dsv4_session_truncate back past the first rejected one. */
+DSV4_API dsv4_status dsv4_session_verify(dsv4_session *session, const int32_t *tokens, size_t n_tokens, float *out,
+                                         size_t n_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,12 +25,17 @@ void embed_tokens(const ForwardContext& ctx, const int32_t* tokens, int64_t n, f
     }
 }
 
-void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* norm, const float* h, float* logits) {
+void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* norm, const float* h, int64_t n,
+             float* logits) {
     const int64_t D = ctx.cfg.hidden_size;
-    std::vector<float> x(static_cast<size_t>(D));
-    hc_head(ctx, hc_w, h, 1, x.data());
-    rms_norm(x.data(), D, norm, ctx.eps(), x.data());
-    ctx.be.matmul(ctx.w.head, 0, ctx.cfg.vocab_size, x.data(), D, 1, logits, ctx.cfg.vocab_size);
+    std::vector<float> x(size_t(n * D));
+    hc_head(ctx, hc_w, h, n, x.data());
+    rms_norm_rows(x.data(), n, D, norm, ctx.eps(), x.data());
+    ctx.be.matmul(ctx.w.head, 0, ctx.cfg.vocab_size, x.data(), D, n, logits, ctx.cfg.vocab_size);
+}
+
+void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* norm, const float* h, float* logits) {
+    lm_head(ctx, hc_w, norm, h, 1, logits);
 }
 
 }  // namespace dsv4

@@ -14,5 +14,8 @@ void embedding_row(const ForwardContext& ctx, int32_t token, float* out);
 
 // logits[V] = head . norm(hc_head(h)) for one token's streams h [hc, D].
 void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* norm, const float* h, float* logits);
+// The same for n tokens: h [n, hc, D], logits [n, V] (the head read once).
+void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* norm, const float* h, int64_t n,
+             float* logits);
 
 }  // namespace dsv4
