@@ -280,3 +280,19 @@ TEST_CASE("dsv4 run and dsv4 chat default to the embedded model", "[cli][generat
     // The model's own tokens and the new turn's text: the first prompt and answer are kept.
     CHECK(turn_value(r.err, 2, "reused") > p1);
 }
+
+TEST_CASE("Ctrl-C ends dsv4 run with what was generated so far", "[cli][generate][cancel]") {
+    const std::string model = conformance_dir() + "/golden/tiny-s4/model";
+    ChildProcess run(DSV4_CLI_PATH, {"run", "-m", model, "--tokens", "1,2,3", "-n", "0", "--ignore-eos"});
+    // Without a limit it would go on to the full context (4096 tokens).
+    REQUIRE(run.wait_for([](const std::string& out, const std::string&) { return parse_ids(out).size() > 10; }, 60));
+    run.signal(SIGINT);
+    int code = -1;
+    REQUIRE(run.wait_exit(60, &code));
+    INFO(run.err());
+    CHECK(code == 130);
+    CHECK(run.err().find("finish: cancelled") != std::string::npos);
+    const auto ids = parse_ids(run.out());
+    CHECK(ids.size() < 3 + 4093);
+    CHECK(run.out().back() == '\n');
+}
