@@ -43,7 +43,8 @@ generate::Options to_options(const dsv4_generate_params* params, const char* fn)
     if (p.n_stop_strings) require_arg(p.stop_strings, fn, "params->stop_strings");
     for (size_t i = 0; i < p.n_stop_strings; ++i) {
         if (!p.stop_strings[i])
-            fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(fn) + ": params->stop_strings[" + std::to_string(i) + "] is NULL");
+            fail(DSV4_STATUS_INVALID_ARGUMENT,
+                 std::string(fn) + ": params->stop_strings[" + std::to_string(i) + "] is NULL");
         o.stop_strings.emplace_back(p.stop_strings[i]);
     }
     o.stop_at_eos = p.stop_at_eos;
@@ -68,8 +69,8 @@ std::unique_ptr<dsv4_generator> make_generator(dsv4_session* session, const dsv4
         g->own_sampler = std::make_unique<text::Sampler>(std::move(greedy));
         s = g->own_sampler.get();
     }
-    g->generator = std::make_unique<generate::Generator>(*session->session, tokenizer ? tokenizer->tokenizer.get() : nullptr,
-                                                         *s, to_options(params, fn));
+    g->generator = std::make_unique<generate::Generator>(
+        *session->session, tokenizer ? tokenizer->tokenizer.get() : nullptr, *s, to_options(params, fn));
     return g;
 }
 
@@ -113,7 +114,9 @@ DSV4_API dsv4_status dsv4_generator_next(dsv4_generator* g, dsv4_generate_step* 
     });
 }
 
-DSV4_API void dsv4_generator_free(dsv4_generator* g) { delete g; }
+DSV4_API void dsv4_generator_free(dsv4_generator* g) {
+    delete g;
+}
 
 DSV4_API dsv4_status dsv4_generate(dsv4_session* session, const dsv4_tokenizer* tokenizer, dsv4_sampler* sampler,
                                    const dsv4_generate_params* params, dsv4_generate_fn callback, void* user_data,

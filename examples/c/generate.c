@@ -8,25 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int report(const char *what, dsv4_status status) {
+static int report(const char* what, dsv4_status status) {
     fprintf(stderr, "generate: %s: %s: %s\n", what, dsv4_status_string(status), dsv4_last_error());
     return 1;
 }
 
 /* Called once per generated step: print the text as soon as it is safe to show. */
-static bool print_step(const dsv4_generate_step *step, void *user_data) {
+static bool print_step(const dsv4_generate_step* step, void* user_data) {
     (void)user_data;
     fwrite(step->text, 1, step->text_len, stdout);
     fflush(stdout);
     return true;
 }
 
-int main(int argc, char **argv) {
-    dsv4_model *model = NULL;
-    dsv4_session *session = NULL;
-    dsv4_sampler *sampler = NULL;
-    const dsv4_tokenizer *tokenizer;
-    int32_t *ids = NULL;
+int main(int argc, char** argv) {
+    dsv4_model* model = NULL;
+    dsv4_session* session = NULL;
+    dsv4_sampler* sampler = NULL;
+    const dsv4_tokenizer* tokenizer;
+    int32_t* ids = NULL;
     size_t n_ids = 0;
     dsv4_sampler_params sampling;
     dsv4_generate_params params;

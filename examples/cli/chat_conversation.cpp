@@ -4,7 +4,9 @@ namespace cli {
 
 namespace {
 // DeepSeek-V4's end of an assistant turn: the chat format's text for EOS, whatever the tokenizer.
-constexpr const char* kEos = "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>";
+constexpr const char* kEos =
+    "<\xEF\xBD\x9C"
+    "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>";
 constexpr const char* kEndThink = "</think>";
 }  // namespace
 
@@ -12,7 +14,9 @@ Conversation::Conversation(dsv4_chat_mode mode, const std::string& system) : mod
     if (!system.empty()) messages_.push_back({{"role", "system"}, {"content", system}});
 }
 
-void Conversation::add_user(const std::string& text) { messages_.push_back({{"role", "user"}, {"content", text}}); }
+void Conversation::add_user(const std::string& text) {
+    messages_.push_back({{"role", "user"}, {"content", text}});
+}
 
 void Conversation::pop() {
     if (!messages_.empty()) messages_.erase(messages_.end() - 1);

@@ -84,7 +84,8 @@ int run(const cli::Args& args) {
         return 0;
     }
     if (!flags.unknown().empty()) return cli::fail("chat: unknown option " + flags.unknown()[0] + "\n" + kUsage);
-    if (!flags.positional().empty()) return cli::fail("chat: unexpected argument " + flags.positional()[0] + "\n" + kUsage);
+    if (!flags.positional().empty())
+        return cli::fail("chat: unexpected argument " + flags.positional()[0] + "\n" + kUsage);
     if (max_tokens < 0) return cli::fail("chat: --max-tokens must be >= 0");
     eo.model_dir = cli::model_dir_or_default(model_flag);
 
@@ -152,7 +153,8 @@ int run(const cli::Args& args) {
         // A fresh random stream per turn: the same seed replays the same conversation.
         sp.seed = seed + turn - 1;
         dsv4_sampler* raw = nullptr;
-        if (dsv4_status sst = dsv4_sampler_create(&sp, &raw)) return cli::fail_status("chat: bad sampling options", sst);
+        if (dsv4_status sst = dsv4_sampler_create(&sp, &raw))
+            return cli::fail_status("chat: bad sampling options", sst);
         std::unique_ptr<dsv4_sampler, SamplerFree> sampler(raw);
         dsv4_generate_params gp;
         dsv4_generate_params_init(&gp);

@@ -75,8 +75,10 @@ int run(const cli::Args& args) {
         return 0;
     }
     if (!flags.unknown().empty()) return cli::fail("run: unknown option " + flags.unknown()[0] + "\n" + kUsage);
-    if (!flags.positional().empty()) return cli::fail("run: unexpected argument " + flags.positional()[0] + "\n" + kUsage);
-    if (has_prompt == !token_spec.empty()) return cli::fail(std::string("run: give -p PROMPT or --tokens IDS\n") + kUsage);
+    if (!flags.positional().empty())
+        return cli::fail("run: unexpected argument " + flags.positional()[0] + "\n" + kUsage);
+    if (has_prompt == !token_spec.empty())
+        return cli::fail(std::string("run: give -p PROMPT or --tokens IDS\n") + kUsage);
     if (max_tokens < 0) return cli::fail("run: --max-tokens must be >= 0");
     eo.model_dir = cli::model_dir_or_default(model_flag);
 
@@ -92,14 +94,16 @@ int run(const cli::Args& args) {
         if (ids.empty()) return cli::fail("run: --tokens holds no ids");
     } else {
         if (!tok) return cli::fail("run: " + eo.model_dir + " has no tokenizer.json: give the prompt as --tokens IDS");
-        const uint32_t f = (no_special ? 0u : uint32_t(DSV4_TOKENIZE_PARSE_SPECIAL)) |
-                           (no_bos ? 0u : uint32_t(DSV4_TOKENIZE_ADD_BOS));
-        if (dsv4_status st = engine.encode(prompt, f, &ids)) return cli::fail_status("run: cannot encode the prompt", st);
+        const uint32_t f =
+            (no_special ? 0u : uint32_t(DSV4_TOKENIZE_PARSE_SPECIAL)) | (no_bos ? 0u : uint32_t(DSV4_TOKENIZE_ADD_BOS));
+        if (dsv4_status st = engine.encode(prompt, f, &ids))
+            return cli::fail_status("run: cannot encode the prompt", st);
         if (ids.empty()) return cli::fail("run: the prompt encodes to no tokens (use --tokens, or drop --no-bos)");
     }
 
     dsv4_sampler* raw_sampler = nullptr;
-    if (dsv4_status st = dsv4_sampler_create(&sp, &raw_sampler)) return cli::fail_status("run: bad sampling options", st);
+    if (dsv4_status st = dsv4_sampler_create(&sp, &raw_sampler))
+        return cli::fail_status("run: bad sampling options", st);
     std::unique_ptr<dsv4_sampler, SamplerFree> sampler(raw_sampler);
 
     const auto t0 = std::chrono::steady_clock::now();

@@ -18,7 +18,7 @@ struct EngineOptions {
     std::string model_dir;
     std::string backend;  // "" for the library's default
     int n_threads = 0;
-    uint64_t n_ctx = 0;   // 0: the library's default
+    uint64_t n_ctx = 0;  // 0: the library's default
 };
 
 class Engine {
@@ -51,9 +51,9 @@ private:
     dsv4_model* model_ = nullptr;
     dsv4_session* session_ = nullptr;
     int vocab_ = 0;
-    std::vector<int32_t> held_;         // the ids the session holds, in order
+    std::vector<int32_t> held_;  // the ids the session holds, in order
     size_t reused_ = 0;
-    ProgressBar* bar_ = nullptr;        // the bar of the running feed, if any
+    ProgressBar* bar_ = nullptr;  // the bar of the running feed, if any
 };
 
 }  // namespace cli

@@ -25,8 +25,10 @@ LineReader::Result LineReader::read_line(std::string* line) {
             buffer_.clear();  // a half-typed line is abandoned with the Ctrl-C
             return Result::Interrupted;
         }
-        if (n <= 0) eof_ = true;
-        else buffer_.append(chunk, size_t(n));
+        if (n <= 0)
+            eof_ = true;
+        else
+            buffer_.append(chunk, size_t(n));
     }
 }
 

@@ -33,12 +33,18 @@ std::vector<int32_t> parse_token_list(const std::string& spec, const std::string
 
 const char* finish_reason_name(int reason) {
     switch (reason) {
-        case DSV4_FINISH_NONE: return "not finished";
-        case DSV4_FINISH_STOP_TOKEN: return "stop token";
-        case DSV4_FINISH_STOP_STRING: return "stop string";
-        case DSV4_FINISH_MAX_TOKENS: return "max tokens";
-        case DSV4_FINISH_CONTEXT_FULL: return "context full";
-        case DSV4_FINISH_CANCELLED: return "cancelled";
+        case DSV4_FINISH_NONE:
+            return "not finished";
+        case DSV4_FINISH_STOP_TOKEN:
+            return "stop token";
+        case DSV4_FINISH_STOP_STRING:
+            return "stop string";
+        case DSV4_FINISH_MAX_TOKENS:
+            return "max tokens";
+        case DSV4_FINISH_CONTEXT_FULL:
+            return "context full";
+        case DSV4_FINISH_CANCELLED:
+            return "cancelled";
     }
     return "unknown";
 }

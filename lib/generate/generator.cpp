@@ -8,7 +8,9 @@ namespace dsv4::generate {
 
 namespace {
 
-[[noreturn]] void bad_arg(const std::string& what) { fail(DSV4_STATUS_INVALID_ARGUMENT, "generator: " + what); }
+[[noreturn]] void bad_arg(const std::string& what) {
+    fail(DSV4_STATUS_INVALID_ARGUMENT, "generator: " + what);
+}
 
 }  // namespace
 

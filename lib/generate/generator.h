@@ -24,9 +24,9 @@ enum class Finish : int { None = 0, StopToken = 1, StopString = 2, MaxTokens = 3
 struct Options {
     uint64_t max_tokens = 0;  // 0: no limit but the context
     std::vector<std::string> stop_strings;
-    bool stop_at_eos = true;    // the model's eos_token_id ends generation (besides the sampler's stop tokens)
-    bool skip_special = false;  // special tokens contribute no text
-    bool echo = false;          // the first step carries the prompt's text
+    bool stop_at_eos = true;      // the model's eos_token_id ends generation (besides the sampler's stop tokens)
+    bool skip_special = false;    // special tokens contribute no text
+    bool echo = false;            // the first step carries the prompt's text
     std::vector<int32_t> prompt;  // what the caller prefilled: the sampler's penalties see it; echo shows it
 };
 

@@ -65,7 +65,9 @@ void ChildProcess::close_stdin() {
     in_ = -1;
 }
 
-void ChildProcess::signal(int sig) { ::kill(pid_, sig); }
+void ChildProcess::signal(int sig) {
+    ::kill(pid_, sig);
+}
 
 void ChildProcess::pump(int timeout_ms) {
     pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
@@ -74,7 +76,8 @@ void ChildProcess::pump(int timeout_ms) {
     for (int i = 0; i < 2; ++i) {
         if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
         const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-        if (n > 0) (i == 0 ? out_ : err_).append(buf, size_t(n));
+        if (n > 0)
+            (i == 0 ? out_ : err_).append(buf, size_t(n));
         else if (n == 0) {
             ::close(fds[i].fd);
             (i == 0 ? out_fd_ : err_fd_) = -1;
@@ -82,8 +85,7 @@ void ChildProcess::pump(int timeout_ms) {
     }
 }
 
-bool ChildProcess::wait_for(const std::function<bool(const std::string&, const std::string&)>& done,
-                            double timeout_s) {
+bool ChildProcess::wait_for(const std::function<bool(const std::string&, const std::string&)>& done, double timeout_s) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
     while (!done(out_, err_)) {
         if (std::chrono::steady_clock::now() > end || (out_fd_ < 0 && err_fd_ < 0)) return false;

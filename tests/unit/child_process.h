@@ -20,8 +20,7 @@ public:
     void signal(int sig);
     // Collects output until `done(out, err)` holds; false on timeout or when the child closed
     // both streams first.
-    bool wait_for(const std::function<bool(const std::string& out, const std::string& err)>& done,
-                  double timeout_s);
+    bool wait_for(const std::function<bool(const std::string& out, const std::string& err)>& done, double timeout_s);
     // Waits for the exit (collecting output meanwhile); false on timeout. *code: the exit
     // status, or 128 + the signal that killed it.
     bool wait_exit(double timeout_s, int* code);

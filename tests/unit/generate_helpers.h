@@ -29,7 +29,7 @@ SamplerPtr make_sampler(float temperature, uint64_t seed = 0);
 SamplerPtr make_sampler(const dsv4_sampler_params& p);
 
 struct Generated {
-    std::vector<int32_t> tokens;  // every sampled token
+    std::vector<int32_t> tokens;      // every sampled token
     std::vector<std::string> pieces;  // the text of every step, in order
     std::string text;                 // the pieces joined
     dsv4_finish_reason finish = DSV4_FINISH_NONE;

@@ -23,7 +23,9 @@ using testing_support::TempDir;
 
 namespace {
 
-int32_t argmax(const float* row, size_t n) { return int32_t(std::max_element(row, row + n) - row); }
+int32_t argmax(const float* row, size_t n) {
+    return int32_t(std::max_element(row, row + n) - row);
+}
 
 const std::vector<int32_t> kPrompt = {5, 17, 230, 99, 3, 42, 7};
 
@@ -179,7 +181,9 @@ TEST_CASE("a full context ends generation with the token that no longer fits", "
 
 namespace {
 std::atomic<bool> g_abort{false};
-bool abort_when_asked(void*) { return g_abort.load(); }
+bool abort_when_asked(void*) {
+    return g_abort.load();
+}
 bool stop_after_three(const dsv4_generate_step* step, void* ud) {
     static_cast<std::vector<int32_t>*>(ud)->push_back(step->token);
     return step->n_generated < 3;
@@ -374,7 +378,8 @@ TEST_CASE("stop strings end the text just before them, even split across tokens"
     CHECK(out.finish == DSV4_FINISH_STOP_STRING);
     CHECK(out.text == text.substr(0, text.find(stop)));
     for (const auto& piece : out.pieces) CHECK(piece.find(stop) == std::string::npos);
-    CHECK(out.tokens == std::vector<int32_t>(free_run.tokens.begin(), free_run.tokens.begin() + long(out.tokens.size())));
+    CHECK(out.tokens ==
+          std::vector<int32_t>(free_run.tokens.begin(), free_run.tokens.begin() + long(out.tokens.size())));
 }
 
 TEST_CASE("the sampler's penalties see the prompt given to the generator", "[generate]") {
@@ -437,7 +442,9 @@ TEST_CASE("generator arguments are checked and a failed call costs nothing", "[g
     auto fresh = make_session(model.get());
     auto s = prefilled(model.get(), kPrompt);
     dsv4_generator* g = nullptr;
-    auto contains = [](const std::string& needle) { return std::string(dsv4_last_error()).find(needle) != std::string::npos; };
+    auto contains = [](const std::string& needle) {
+        return std::string(dsv4_last_error()).find(needle) != std::string::npos;
+    };
 
     CHECK(dsv4_generator_create(nullptr, nullptr, nullptr, nullptr, &g) == DSV4_STATUS_INVALID_ARGUMENT);
     CHECK(contains("session"));

@@ -45,8 +45,8 @@ std::string library_greedy_text(const std::string& model_dir, const std::string&
     const dsv4_tokenizer* tok = dsv4_model_tokenizer(model.get());
     int32_t* ids = nullptr;
     size_t n_ids = 0;
-    REQUIRE(dsv4_tokenizer_encode(tok, prompt.data(), prompt.size(), DSV4_TOKENIZE_PARSE_SPECIAL | DSV4_TOKENIZE_ADD_BOS,
-                                  &ids, &n_ids) == DSV4_STATUS_OK);
+    REQUIRE(dsv4_tokenizer_encode(tok, prompt.data(), prompt.size(),
+                                  DSV4_TOKENIZE_PARSE_SPECIAL | DSV4_TOKENIZE_ADD_BOS, &ids, &n_ids) == DSV4_STATUS_OK);
     auto s = session_testing::make_session(model.get());
     REQUIRE(dsv4_session_prefill(s.get(), ids, n_ids) == DSV4_STATUS_OK);
     dsv4_tokens_free(ids);
@@ -188,8 +188,8 @@ TEST_CASE("Ctrl-C stops a chat answer; a second Ctrl-C at the prompt quits", "[c
     // The answer is streaming (it could only end at the full context, many seconds away).
     REQUIRE(chat.wait_for([](const std::string& out, const std::string&) { return !out.empty(); }, 60));
     chat.signal(SIGINT);
-    REQUIRE(chat.wait_for([](const std::string&, const std::string& err) { return err.find("[turn 1") != std::string::npos; },
-                          60));
+    REQUIRE(chat.wait_for(
+        [](const std::string&, const std::string& err) { return err.find("[turn 1") != std::string::npos; }, 60));
     CHECK(chat.err().find("(interrupted)") != std::string::npos);
     CHECK(chat.err().find("finish: cancelled") != std::string::npos);
 
@@ -198,8 +198,8 @@ TEST_CASE("Ctrl-C stops a chat answer; a second Ctrl-C at the prompt quits", "[c
     chat.write_stdin("again\n");
     REQUIRE(chat.wait_for([&](const std::string& out, const std::string&) { return out.size() > out_before + 1; }, 60));
     chat.signal(SIGINT);
-    REQUIRE(chat.wait_for([](const std::string&, const std::string& err) { return err.find("[turn 2") != std::string::npos; },
-                          60));
+    REQUIRE(chat.wait_for(
+        [](const std::string&, const std::string& err) { return err.find("[turn 2") != std::string::npos; }, 60));
     CHECK(turn_value(chat.err(), 2, "reused") > turn_value(chat.err(), 1, "prompt"));
 
     // At the prompt after an interrupted answer, Ctrl-C quits (resent in case one lands before
@@ -234,7 +234,8 @@ TEST_CASE("examples/c/generate streams the library's completion", "[generate][ex
     const dsv4_tokenizer* tok = dsv4_model_tokenizer(model.get());
     int32_t* ids = nullptr;
     size_t n = 0;
-    REQUIRE(dsv4_tokenizer_encode(tok, prompt.data(), prompt.size(), DSV4_TOKENIZE_ADD_BOS, &ids, &n) == DSV4_STATUS_OK);
+    REQUIRE(dsv4_tokenizer_encode(tok, prompt.data(), prompt.size(), DSV4_TOKENIZE_ADD_BOS, &ids, &n) ==
+            DSV4_STATUS_OK);
     auto s = session_testing::make_session(model.get());
     REQUIRE(dsv4_session_prefill(s.get(), ids, n) == DSV4_STATUS_OK);
     dsv4_sampler_params sp;

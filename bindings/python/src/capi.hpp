@@ -20,7 +20,9 @@ inline void check(dsv4_status s) {
     if (s != DSV4_STATUS_OK) throw StatusError(s, dsv4_last_error());
 }
 
-[[noreturn]] inline void invalid(const std::string& msg) { throw StatusError(DSV4_STATUS_INVALID_ARGUMENT, msg); }
+[[noreturn]] inline void invalid(const std::string& msg) {
+    throw StatusError(DSV4_STATUS_INVALID_ARGUMENT, msg);
+}
 
 struct ModelDeleter {
     void operator()(dsv4_model* m) const { dsv4_model_close(m); }

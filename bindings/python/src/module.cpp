@@ -17,7 +17,8 @@ using namespace dsv4py;
 
 namespace {
 
-std::string chat_encode(const std::string& messages_json, int mode, bool drop_thinking, py::object effort, bool add_bos) {
+std::string chat_encode(const std::string& messages_json, int mode, bool drop_thinking, py::object effort,
+                        bool add_bos) {
     dsv4_chat_params p;
     dsv4_chat_params_init(&p);
     p.mode = dsv4_chat_mode(mode);

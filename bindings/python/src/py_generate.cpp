@@ -44,7 +44,8 @@ SamplerPtr make_sampler(const SamplingArgs& a) {
 PyGeneration::PyGeneration(py::object session, const std::vector<int32_t>& prompt, py::object tokenizer,
                            const SamplingArgs& sampling, uint64_t max_tokens, const std::vector<std::string>& stop,
                            bool stop_at_eos, bool skip_special)
-    : session_obj_(std::move(session)), session_(session_obj_.cast<PySession*>()),
+    : session_obj_(std::move(session)),
+      session_(session_obj_.cast<PySession*>()),
       state_(std::make_shared<GenerationState>()) {
     dsv4_session* s = session_->get();
     if (!tokenizer.is_none()) state_->tokenizer = tokenizer.cast<const PyTokenizer&>().shared();
@@ -107,9 +108,9 @@ void PyGeneration::close() {
 
 void bind_generation(py::module_& m) {
     py::class_<PyGeneration>(m, "_Generation")
-        .def(py::init([](py::object session, const std::vector<int32_t>& prompt, py::object tokenizer, float temperature,
-                         int32_t top_k, float top_p, float min_p, float repetition_penalty, float presence_penalty,
-                         float frequency_penalty, int32_t penalty_last_n, uint64_t seed,
+        .def(py::init([](py::object session, const std::vector<int32_t>& prompt, py::object tokenizer,
+                         float temperature, int32_t top_k, float top_p, float min_p, float repetition_penalty,
+                         float presence_penalty, float frequency_penalty, int32_t penalty_last_n, uint64_t seed,
                          const std::vector<int32_t>& stop_tokens, const std::map<int32_t, float>& logit_bias,
                          uint64_t max_tokens, const std::vector<std::string>& stop, bool stop_at_eos,
                          bool skip_special) {

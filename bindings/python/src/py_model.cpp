@@ -118,8 +118,8 @@ py::dict PyModel::info() const {
 void bind_model(py::module_& m) {
     py::class_<PyModel>(m, "_Model")
         .def(py::init<const std::string&, const std::string&, int, bool, uint64_t, py::object>(), py::arg("path"),
-             py::arg("backend") = "", py::arg("threads") = 0, py::arg("use_mmap") = true,
-             py::arg("memory_budget") = 0, py::arg("progress") = py::none())
+             py::arg("backend") = "", py::arg("threads") = 0, py::arg("use_mmap") = true, py::arg("memory_budget") = 0,
+             py::arg("progress") = py::none())
         .def("info", &PyModel::info)
         .def("tokenizer", &PyModel::tokenizer)
         .def("close", &PyModel::close)

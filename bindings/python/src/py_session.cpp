@@ -15,7 +15,9 @@ namespace {
 // Python runs signal handlers in the main thread only, so only there can a Ctrl-C be pending.
 unsigned long g_main_thread = 0;
 
-bool on_main_thread() { return PyThread_get_thread_ident() == g_main_thread; }
+bool on_main_thread() {
+    return PyThread_get_thread_ident() == g_main_thread;
+}
 
 // How often a long call looks for a pending Ctrl-C: each look takes the GIL, which other Python
 // threads may hold for a while (up to the interpreter's switch interval).

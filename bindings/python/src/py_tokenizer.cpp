@@ -22,8 +22,8 @@ PyTokenizer::PyTokenizer(const std::string& path) {
 }
 
 std::vector<int32_t> PyTokenizer::encode(const std::string& text, bool add_bos, bool parse_special) const {
-    const uint32_t flags = (add_bos ? uint32_t(DSV4_TOKENIZE_ADD_BOS) : 0u) |
-                           (parse_special ? uint32_t(DSV4_TOKENIZE_PARSE_SPECIAL) : 0u);
+    const uint32_t flags =
+        (add_bos ? uint32_t(DSV4_TOKENIZE_ADD_BOS) : 0u) | (parse_special ? uint32_t(DSV4_TOKENIZE_PARSE_SPECIAL) : 0u);
     int32_t* ids = nullptr;
     size_t n = 0;
     dsv4_status s;
