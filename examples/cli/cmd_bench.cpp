@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "default_model.h"
 
 namespace {
 
@@ -122,9 +123,7 @@ int run(const cli::Args& args) {
     auto pos = flags.positional();
     if (model_dir.empty() && !pos.empty()) model_dir = pos[0];
     if (!flags.unknown().empty()) return cli::fail("bench: unknown option " + flags.unknown()[0]);
-    if (model_dir.empty())
-        return cli::fail("bench: usage: dsv4 bench -m MODEL [--threads N] [--prompt 512] [--gen 64] [--json] "
-                         "[--backend NAME] [--bw-mb MB] [--no-warm]");
+    model_dir = cli::model_dir_or_default(model_dir);  // the embedded model when -m is absent
     if (threads < 0 || prompt < 1 || gen < 1 || bw_mb < 0) return cli::fail("bench: --threads >= 0, --prompt and --gen >= 1");
     const int n_threads = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
 

@@ -11,6 +11,7 @@
 #include <dsv4/dsv4.h>
 
 #include "command.h"
+#include "default_model.h"
 #include "npy_io.h"
 
 namespace {
@@ -65,7 +66,7 @@ std::vector<int32_t> read_ids(const std::string& spec) {
 
 int run(const cli::Args& args) {
     cli::Flags flags(args);
-    const std::string model_dir = flags.get("--model", "", "-m");
+    const std::string model_dir = cli::model_dir_or_default(flags.get("--model", "", "-m"));
     const std::string tokens_spec = flags.get("--tokens");
     const long long P = flags.get_int("--prefill", -1);
     const std::string out_path = flags.get("--out", "", "-o");
