@@ -20,6 +20,13 @@ namespace {
 
 constexpr int kTok = 4;  // tokens per pass
 
+// Mapped tensors need not be 2-byte aligned.
+inline float bf16_at(const uint16_t* p, int64_t k) {
+    uint16_t v;
+    __builtin_memcpy(&v, reinterpret_cast<const uint8_t*>(p) + 2 * k, 2);
+    return bf16_to_float(v);
+}
+
 // 8 FP8 codes -> 8 values / 256 (see kernels_avx512.cpp for the FP16 trick).
 inline void fp8_decode8(const uint8_t* p, __m256d& lo, __m256d& hi) {
     __m128i h = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
@@ -44,7 +51,7 @@ struct Fp8Dec {
 struct Bf16Dec {
     const uint16_t* w;
     void operator()(int64_t k, __m256d& lo, __m256d& hi) const { bf16_decode8(w + k, lo, hi); }
-    double one(int64_t k) const { return double(bf16_to_float(w[k])); }
+    double one(int64_t k) const { return double(bf16_at(w, k)); }
 };
 
 inline double hsum(__m256d v) {
@@ -186,7 +193,7 @@ void decode_bf16(const uint16_t* w, int64_t kb, double* dst) {
         _mm256_storeu_pd(dst + k, lo);
         _mm256_storeu_pd(dst + k + 4, hi);
     }
-    for (; k < kb; ++k) dst[k] = bf16_to_float(w[k]);
+    for (; k < kb; ++k) dst[k] = bf16_at(w, k);
 }
 
 void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {

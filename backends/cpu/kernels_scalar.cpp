@@ -1,6 +1,7 @@
 // Portable kernels: the fallback when the CPU has neither AVX2 nor AVX-512
 // (and the baseline the SIMD tables are tested against, besides reference).
 #include <cstdint>
+#include <cstring>
 
 #include "cpu/kernels.h"
 #include "quant.h"
@@ -11,6 +12,13 @@ namespace {
 
 constexpr int kMaxTok = 8;
 
+// Mapped tensors need not be 2-byte aligned.
+inline float bf16_at(const uint16_t* p, int64_t k) {
+    uint16_t v;
+    std::memcpy(&v, reinterpret_cast<const uint8_t*>(p) + 2 * k, 2);
+    return bf16_to_float(v);
+}
+
 void gemv_bf16(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
                int64_t ldy) {
     for (int64_t t0 = 0; t0 < n; t0 += kMaxTok) {
@@ -19,7 +27,7 @@ void gemv_bf16(const uint16_t* w, int64_t in, int64_t rows, const double* x, int
             double acc[kMaxTok] = {};
             const uint16_t* wr = w + r * in;
             for (int64_t k = 0; k < in; ++k) {
-                const double v = bf16_to_float(wr[k]);
+                const double v = bf16_at(wr, k);
                 for (int64_t i = 0; i < nt; ++i) acc[i] += v * x[(t0 + i) * ldx + k];
             }
             for (int64_t i = 0; i < nt; ++i) y[(t0 + i) * ldy + r] = float(acc[i]);
@@ -69,7 +77,7 @@ void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, cons
 }
 
 void decode_bf16(const uint16_t* w, int64_t kb, double* dst) {
-    for (int64_t k = 0; k < kb; ++k) dst[k] = bf16_to_float(w[k]);
+    for (int64_t k = 0; k < kb; ++k) dst[k] = bf16_at(w, k);
 }
 
 void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -72,8 +73,13 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
         for (const auto& b : tid2eid)
             if (b.ffn.tid2eid) {
                 std::set<int64_t> s;
-                const int64_t* row = b.ffn.tid2eid->as<int64_t>() + int64_t(t) * int64_t(k);
-                for (uint64_t j = 0; j < k; ++j) s.insert(row[j]);
+                // The mapped tensor need not be 8-byte aligned.
+                const uint8_t* row = b.ffn.tid2eid->data + (uint64_t(t) * k) * sizeof(int64_t);
+                for (uint64_t j = 0; j < k; ++j) {
+                    int64_t e;
+                    std::memcpy(&e, row + j * sizeof(int64_t), sizeof e);
+                    s.insert(e);
+                }
                 if (s.size() != k) return false;
             }
         return true;
