@@ -16,7 +16,8 @@ SessionOptions checked(const ModelConfig& c, SessionOptions o) {
     if (o.n_ctx == 0) o.n_ctx = 4096;
     if (o.prefill_chunk == 0) o.prefill_chunk = 256;
     if (o.n_ctx > uint64_t(c.max_position_embeddings))
-        fail(DSV4_STATUS_INVALID_ARGUMENT, "n_ctx " + std::to_string(o.n_ctx) + " exceeds the model's context limit of " +
+        fail(DSV4_STATUS_INVALID_ARGUMENT, "n_ctx " + std::to_string(o.n_ctx) +
+                                               " exceeds the model's context limit of " +
                                                std::to_string(c.max_position_embeddings) + " tokens");
     return o;
 }
@@ -237,9 +238,34 @@ void Session::mtp_logits(int32_t next_token, float* out) {
     // once the next token is actually fed.
     LayerState scratch = state_.mtp;
     std::vector<float> h_out(static_cast<size_t>(hw));
-    mtp_forward(ctx_, model_.weights().mtp[0], scratch, state_.position - 1, 1, state_.streams(state_.position - 1), &next_token,
-                h_out.data());
+    mtp_forward(ctx_, model_.weights().mtp[0], scratch, state_.position - 1, 1, state_.streams(state_.position - 1),
+                &next_token, h_out.data());
     dsv4::mtp_logits(ctx_, model_.weights().mtp[0], h_out.data(), out);
+}
+
+std::vector<int32_t> Session::mtp_draft(int32_t next_token, int k,
+                                        const std::function<int32_t(const float*, int)>& pick) {
+    check_token(next_token, "next_token");
+    if (!state_.has_mtp) fail(DSV4_STATUS_UNSUPPORTED, "the model has no MTP block");
+    if (state_.position == 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "no token fed yet: MTP drafts need a position");
+    const ModelConfig& c = model_.config();
+    const int64_t hw = int64_t(c.hc_mult) * c.hidden_size;
+    // A scratch copy of the MTP ring, extended by one position per draft.
+    LayerState scratch = state_.mtp;
+    const float* last = state_.streams(state_.position - 1);
+    std::vector<float> h(last, last + hw), h_out(static_cast<size_t>(hw)), logits(static_cast<size_t>(c.vocab_size));
+    std::vector<int32_t> drafts;
+    int32_t token = next_token;
+    for (int i = 0; i < k; ++i) {
+        traffic_.bytes += uint64_t(c.hidden_size) * 2;  // the MTP block's embedding row
+        mtp_forward(ctx_, model_.weights().mtp[0], scratch, state_.position - 1 + i, 1, h.data(), &token, h_out.data());
+        dsv4::mtp_logits(ctx_, model_.weights().mtp[0], h_out.data(), logits.data());
+        token = pick(logits.data(), i);
+        check_token(token, "draft token");
+        drafts.push_back(token);
+        h.swap(h_out);
+    }
+    return drafts;
 }
 
 void Session::reset() {

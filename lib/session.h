@@ -22,8 +22,8 @@ class ByteSource;
 struct SessionOptions {
     uint64_t n_ctx = 4096;
     uint32_t prefill_chunk = 256;
-    std::function<bool()> abort;                          // true: cancel (polled between layers)
-    std::function<bool(uint64_t, uint64_t)> progress;     // (done, total) per prefill chunk; false: cancel
+    std::function<bool()> abort;                       // true: cancel (polled between layers)
+    std::function<bool(uint64_t, uint64_t)> progress;  // (done, total) per prefill chunk; false: cancel
 };
 
 class Session {
@@ -41,6 +41,14 @@ public:
     // MTP logits at the last position given the following token; does not
     // change the position.
     void mtp_logits(int32_t next_token, float* out);
+    // Drafts up to k tokens to follow `next_token` (the token after the last
+    // position, not fed yet) with the MTP block: its logits for the token
+    // after next_token, then, feeding the block its own output streams and
+    // the token just drafted, for the ones after that. pick(logits, i)
+    // chooses draft i from its logits. Changes nothing in the session.
+    std::vector<int32_t> mtp_draft(int32_t next_token, int k,
+                                   const std::function<int32_t(const float* logits, int i)>& pick);
+    bool has_mtp() const { return state_.has_mtp; }
 
     // Feeds n >= 1 tokens as one batch (each weight read once for all of
     // them) and writes the logits after each token: out[i * vocab_size ...]

@@ -54,6 +54,11 @@ generate::Options to_options(const dsv4_generate_params* params, const char* fn)
         require_arg(p.prompt_tokens, fn, "params->prompt_tokens");
         o.prompt.assign(p.prompt_tokens, p.prompt_tokens + p.n_prompt_tokens);
     }
+    o.speculative = p.speculative;
+    if (p.n_draft > uint32_t(generate::kMaxDraft))
+        fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(fn) + ": params->n_draft " + std::to_string(p.n_draft) +
+                                               " is not in [1, " + std::to_string(generate::kMaxDraft) + "]");
+    o.n_draft = p.n_draft ? int(p.n_draft) : 1;
     return o;
 }
 
@@ -90,6 +95,8 @@ DSV4_API void dsv4_generate_params_init(dsv4_generate_params* p) {
     p->stop_at_eos = true;
     p->skip_special = false;
     p->echo = false;
+    p->speculative = true;
+    p->n_draft = 1;
 }
 
 DSV4_API dsv4_status dsv4_generator_create(dsv4_session* session, const dsv4_tokenizer* tokenizer,
@@ -118,6 +125,28 @@ DSV4_API void dsv4_generator_free(dsv4_generator* g) {
     delete g;
 }
 
+DSV4_API dsv4_status dsv4_generator_get_stats(const dsv4_generator* g, dsv4_generate_stats* stats) {
+    return guarded([&] {
+        require_arg(g, "dsv4_generator_get_stats", "generator");
+        require_arg(stats, "dsv4_generator_get_stats", "stats");
+        if (stats->struct_size == 0 || stats->struct_size > sizeof(dsv4_generate_stats))
+            fail(DSV4_STATUS_INVALID_ARGUMENT,
+                 "dsv4_generator_get_stats: stats->struct_size must be set to sizeof(dsv4_generate_stats)");
+        const generate::Stats& st = g->generator->stats();
+        dsv4_generate_stats s;
+        std::memset(&s, 0, sizeof s);
+        s.struct_size = stats->struct_size;
+        s.n_generated = g->generator->n_generated();
+        s.main_passes = st.main_passes;
+        s.n_drafted = st.drafted;
+        s.n_accepted = st.accepted;
+        s.acceptance_rate = st.drafted ? double(st.accepted) / double(st.drafted) : 0.0;
+        s.tokens_per_pass = st.main_passes ? double(st.decided) / double(st.main_passes) : 0.0;
+        s.speculative = g->generator->speculating();
+        std::memcpy(stats, &s, stats->struct_size);
+    });
+}
+
 DSV4_API dsv4_status dsv4_generate(dsv4_session* session, const dsv4_tokenizer* tokenizer, dsv4_sampler* sampler,
                                    const dsv4_generate_params* params, dsv4_generate_fn callback, void* user_data,
                                    dsv4_generate_result* result) {
@@ -142,6 +171,10 @@ DSV4_API dsv4_status dsv4_generate(dsv4_session* session, const dsv4_tokenizer* 
             r.struct_size = result->struct_size;
             r.finish = dsv4_finish_reason(finish);
             r.n_generated = g->generator->n_generated();
+            const generate::Stats& st = g->generator->stats();
+            r.main_passes = st.main_passes;
+            r.n_drafted = st.drafted;
+            r.n_accepted = st.accepted;
             std::memcpy(result, &r, result->struct_size);
         }
     });

@@ -496,6 +496,17 @@ typedef struct dsv4_generate_params {
      * penalties see it (dsv4_sampler_accept) and echo shows it. */
     const int32_t *prompt_tokens;
     size_t n_prompt_tokens;
+    /* Speculative decoding (appended in 0.1): when the model has an MTP block,
+     * each main-model pass verifies n_draft tokens drafted by it along with
+     * the pending token, in one batch, and keeps the drafts up to the first
+     * one rejected (dsv4_session_verify + dsv4_session_truncate). Greedy
+     * output is token for token that of plain decoding. Sampled output has
+     * the same distribution (a draft x drawn from the MTP distribution q is
+     * accepted with probability min(1, p(x)/q(x)), else the token is drawn
+     * from norm(max(0, p - q))), but a seed gives other tokens than without
+     * speculation. No effect on a model without an MTP block. */
+    bool speculative;  /* default true */
+    uint32_t n_draft;  /* drafts per pass, chained through the MTP block: 1..8 (default 1) */
 } dsv4_generate_params;
 
 DSV4_API void dsv4_generate_params_init(dsv4_generate_params *params);
@@ -551,6 +562,10 @@ typedef struct dsv4_generate_result {
     size_t struct_size;        /* set by the caller to sizeof(dsv4_generate_result) */
     dsv4_finish_reason finish;
     uint64_t n_generated;      /* tokens sampled */
+    /* Appended in 0.1: as in dsv4_generate_stats. */
+    uint64_t main_passes;
+    uint64_t n_drafted;
+    uint64_t n_accepted;
 } dsv4_generate_result;
 
 /* Generates to the end with a generator, streaming each step to callback
@@ -620,6 +635,25 @@ DSV4_API dsv4_status dsv4_session_truncate(dsv4_session *session, uint64_t posit
  * the drafts, then dsv4_session_truncate back past the first rejected one. */
 DSV4_API dsv4_status dsv4_session_verify(dsv4_session *session, const int32_t *tokens, size_t n_tokens, float *out,
                                          size_t n_out);
+
+/* ------------------------------------------------------------------------ */
+/* Generation: speculative decoding statistics                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct dsv4_generate_stats {
+    size_t struct_size;       /* set by the caller to sizeof(dsv4_generate_stats) */
+    uint64_t n_generated;     /* tokens sampled */
+    uint64_t main_passes;     /* main-model passes over generated tokens (decode steps, verify batches) */
+    uint64_t n_drafted;       /* tokens the MTP block drafted */
+    uint64_t n_accepted;      /* drafts accepted */
+    double acceptance_rate;   /* n_accepted / n_drafted (0 without drafts) */
+    /* Tokens decided from the logits of main passes, per pass: 1 without
+     * speculation, up to n_draft + 1 with it. */
+    double tokens_per_pass;
+    bool speculative;         /* drafting is on (requested, and the model has an MTP block) */
+} dsv4_generate_stats;
+
+DSV4_API dsv4_status dsv4_generator_get_stats(const dsv4_generator *generator, dsv4_generate_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,9 @@ Generator::Generator(Session& session, const text::Tokenizer* tokenizer, text::S
             bad_arg("prompt token " + std::to_string(i) + " (" + std::to_string(opts_.prompt[i]) +
                     ") is out of range [0, " + std::to_string(vocab) + ")");
     if (tok_) text_ = std::make_unique<TextStream>(*tok_, opts_.skip_special, opts_.stop_strings);
+    if (opts_.speculative && (opts_.n_draft < 1 || opts_.n_draft > kMaxDraft))
+        bad_arg("n_draft " + std::to_string(opts_.n_draft) + " is not in [1, " + std::to_string(kMaxDraft) + "]");
+    spec_ = opts_.speculative && session_.has_mtp();
     eos_ = opts_.stop_at_eos ? session_.model().config().eos_token_id : -1;
     echo_pending_ = opts_.echo;
     // Last, once nothing can fail: the penalties count the prompt's tokens too.
@@ -44,8 +47,131 @@ const Step& Generator::end_with(Finish reason, int32_t token, std::string text) 
     return step_;
 }
 
+Step Generator::decide(int32_t token, uint64_t fed_before) {
+    sampler_.accept(token);
+    ++n_generated_;
+    auto finish = [&](Finish reason, std::string text) {
+        finish_ = reason;
+        return Step{token, std::move(text), reason, n_generated_};
+    };
+    if (is_stop_token(token)) return finish(Finish::StopToken, text_ ? text_->finish() : "");
+    std::string text;
+    if (text_) {
+        TextStream::Piece p = text_->feed(token);
+        if (p.stopped) return finish(Finish::StopString, std::move(p.text));
+        text = std::move(p.text);
+    }
+    if (opts_.max_tokens && n_generated_ >= opts_.max_tokens)
+        return finish(Finish::MaxTokens, text_ ? text + text_->finish() : text);
+    // The token just decided could never be fed: generation cannot go on.
+    if (fed_before >= session_.n_ctx()) return finish(Finish::ContextFull, text_ ? text + text_->finish() : text);
+    return Step{token, std::move(text), Finish::None, n_generated_};
+}
+
+bool Generator::speculative_round() {
+    const int32_t y = *unfed_;
+    const uint64_t p = uint64_t(session_.position());
+    // y and the drafts must all fit: y always does (it was checked when decided).
+    const int k = int(std::min<uint64_t>(uint64_t(opts_.n_draft), session_.n_ctx() - p - 1));
+    if (k <= 0) return false;
+    const size_t V = size_t(session_.model().config().vocab_size);
+    const bool greedy = sampler_.params().temperature <= 0.0f;
+
+    // Drafts from the MTP block, each drawn from its own distribution q (for greedy sampling,
+    // q's single token) with the sampler's transforms of the MTP logits.
+    q_tokens_.resize(size_t(k));
+    q_probs_.resize(size_t(k));
+    const std::vector<int32_t> drafts = session_.mtp_draft(y, k, [&](const float* logits, int i) {
+        auto& qt = q_tokens_[size_t(i)];
+        auto& qp = q_probs_[size_t(i)];
+        sampler_.distribution(logits, V, qt, qp);
+        if (qt.size() == 1) return qt[0];
+        const double u = sampler_.uniform();
+        double cum = 0;
+        for (size_t t = 0; t < qt.size(); ++t)
+            if (u < (cum += qp[t])) return qt[t];
+        return qt.back();
+    });
+
+    // One main-model pass over y and the drafts: rows_[i] are the logits for the token after
+    // batch[i].
+    std::vector<int32_t> batch(1, y);
+    batch.insert(batch.end(), drafts.begin(), drafts.end());
+    rows_.resize(batch.size() * V);
+    try {
+        session_.verify(batch.data(), batch.size(), rows_.data());
+    } catch (const Error& e) {
+        // The session rolled the batch back; what was shown stays the output.
+        if (e.status() == DSV4_STATUS_CANCELLED) {
+            pending_.push_back(end_with(Finish::Cancelled, -1, text_ ? text_->finish() : ""));
+            return true;
+        }
+        throw;
+    }
+    unfed_.reset();
+    ++stats_.main_passes;
+    stats_.drafted += uint64_t(k);
+
+    auto prob_of = [](const std::vector<int32_t>& tokens, const std::vector<double>& probs, int32_t t) {
+        for (size_t i = 0; i < tokens.size(); ++i)
+            if (tokens[i] == t) return probs[i];
+        return 0.0;
+    };
+    int32_t next = -1;  // the token after the accepted drafts: a resampled rejection or the bonus
+    int j = 0;          // drafts accepted
+    for (; j < k; ++j) {
+        const float* target = rows_.data() + size_t(j) * V;
+        const int32_t d = drafts[size_t(j)];
+        if (greedy) {
+            // Exactly plain greedy decoding: the sampler's choice from the same logits.
+            next = sampler_.sample(target, V);
+            if (next != d) break;
+        } else {
+            sampler_.distribution(target, V, p_tokens_, p_probs_);
+            const double px = prob_of(p_tokens_, p_probs_, d);
+            const double qx = prob_of(q_tokens_[size_t(j)], q_probs_[size_t(j)], d);
+            if (!(sampler_.uniform() * qx < px)) {
+                // Rejected: draw from the residual norm(max(0, p - q)).
+                std::vector<double> r(p_tokens_.size());
+                double mass = 0;
+                for (size_t t = 0; t < r.size(); ++t)
+                    mass += r[t] =
+                        std::max(0.0, p_probs_[t] - prob_of(q_tokens_[size_t(j)], q_probs_[size_t(j)], p_tokens_[t]));
+                const double u = sampler_.uniform() * mass;
+                double cum = 0;
+                for (size_t t = 0; t < r.size(); ++t) {
+                    if (r[t] <= 0) continue;
+                    next = p_tokens_[t];  // the last one with mass if u rounds up to the total
+                    if (u < (cum += r[t])) break;
+                }
+                break;
+            }
+        }
+        ++stats_.accepted;
+        ++stats_.decided;
+        const uint64_t fed_before = p + 1 + uint64_t(j);
+        pending_.push_back(decide(d, fed_before));
+        if (finish_ != Finish::None) {
+            session_.truncate(int64_t(fed_before));  // the session holds all but the last token
+            return true;
+        }
+    }
+    if (j == k) next = sampler_.sample(rows_.data() + size_t(k) * V, V);  // every draft accepted: a bonus token
+    ++stats_.decided;
+    const uint64_t fed_before = p + 1 + uint64_t(j);
+    session_.truncate(int64_t(fed_before));  // y and the accepted drafts stay
+    pending_.push_back(decide(next, fed_before));
+    if (finish_ == Finish::None) unfed_ = next;
+    return true;
+}
+
 const Step& Generator::next() {
-    if (finished()) return end_with(finish_, -1, "");
+    if (!pending_.empty()) {
+        step_ = std::move(pending_.front());
+        pending_.pop_front();
+        return step_;
+    }
+    if (finish_ != Finish::None) return end_with(finish_, -1, "");
     if (echo_pending_) {
         text::StreamDecoder d(*tok_, opts_.skip_special);
         std::string s;
@@ -57,6 +183,7 @@ const Step& Generator::next() {
         return step_;
     }
     if (unfed_) {
+        if (spec_ && speculative_round()) return next();
         try {
             session_.decode(*unfed_);
         } catch (const Error& e) {
@@ -68,27 +195,14 @@ const Step& Generator::next() {
             throw;
         }
         unfed_.reset();
+        ++stats_.main_passes;
+        ++stats_.decided;
     }
     const float* logits = session_.logits();
     if (!logits) bad_arg("the session holds no tokens (was it reset?)");
     const int32_t token = sampler_.sample(logits, size_t(session_.model().config().vocab_size));
-    sampler_.accept(token);
-    ++n_generated_;
-
-    if (is_stop_token(token)) return end_with(Finish::StopToken, token, text_ ? text_->finish() : "");
-    std::string text;
-    if (text_) {
-        TextStream::Piece p = text_->feed(token);
-        if (p.stopped) return end_with(Finish::StopString, token, std::move(p.text));
-        text = std::move(p.text);
-    }
-    if (opts_.max_tokens && n_generated_ >= opts_.max_tokens)
-        return end_with(Finish::MaxTokens, token, text_ ? text + text_->finish() : text);
-    // The token just sampled could never be fed: generation cannot go on.
-    if (uint64_t(session_.position()) >= session_.n_ctx())
-        return end_with(Finish::ContextFull, token, text_ ? text + text_->finish() : text);
-    unfed_ = token;
-    step_ = Step{token, std::move(text), Finish::None, n_generated_};
+    step_ = decide(token, uint64_t(session_.position()));
+    if (finish_ == Finish::None) unfed_ = token;
     return step_;
 }
 

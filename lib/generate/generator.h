@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,23 @@ struct Options {
     bool skip_special = false;    // special tokens contribute no text
     bool echo = false;            // the first step carries the prompt's text
     std::vector<int32_t> prompt;  // what the caller prefilled: the sampler's penalties see it; echo shows it
+    // Speculative decoding with the model's MTP block (no effect on a model without one): each
+    // main-model pass verifies n_draft drafted tokens along with the pending one (one batch, then
+    // a truncation back past the first rejected draft). Greedy output is token for token that of
+    // plain decoding; sampled output has the same distribution (a draft x is accepted with
+    // probability min(1, p(x)/q(x)), else the token is drawn from norm(max(0, p - q))), though a
+    // seed gives other tokens than without speculation.
+    bool speculative = true;
+    int n_draft = 1;  // 1..kMaxDraft: drafts chain through the MTP block, feeding it its own output
+};
+
+constexpr int kMaxDraft = 8;
+
+struct Stats {
+    uint64_t main_passes = 0;  // forward passes of the main model over generated tokens
+    uint64_t decided = 0;      // tokens decided from the logits of those passes
+    uint64_t drafted = 0;      // tokens the MTP block drafted
+    uint64_t accepted = 0;     // drafts accepted
 };
 
 struct Step {
@@ -52,13 +70,23 @@ public:
     // same finish reason.
     const Step& next();
 
-    bool finished() const { return finish_ != Finish::None; }
+    bool finished() const { return finish_ != Finish::None && pending_.empty(); }
     Finish finish_reason() const { return finish_; }
     uint64_t n_generated() const { return n_generated_; }
+    const Stats& stats() const { return stats_; }
+    // Whether steps are drafted and verified (requested, and the model has an MTP block).
+    bool speculating() const { return spec_; }
 
 private:
     const Step& end_with(Finish reason, int32_t token, std::string text);
     bool is_stop_token(int32_t token) const;
+    // A token just decided (sampled, or an accepted draft): recorded for the penalties, checked
+    // against the stop conditions, turned into text. fed_before: the tokens the session holds
+    // before it (in plain decoding: its position when the token is sampled).
+    Step decide(int32_t token, uint64_t fed_before);
+    // Drafts, verifies and decides a run of tokens after the pending one into pending_; false
+    // when no draft fits in the context (the caller then decodes plainly).
+    bool speculative_round();
 
     Session& session_;
     const text::Tokenizer* tok_;
@@ -71,6 +99,14 @@ private:
     uint64_t n_generated_ = 0;
     Finish finish_ = Finish::None;
     Step step_;
+    bool spec_ = false;
+    std::deque<Step> pending_;  // steps decided by a speculative round, handed out one per next()
+    Stats stats_;
+    std::vector<float> rows_;                     // verify logits
+    std::vector<std::vector<int32_t>> q_tokens_;  // draft distributions
+    std::vector<std::vector<double>> q_probs_;
+    std::vector<int32_t> p_tokens_;
+    std::vector<double> p_probs_;
 };
 
 }  // namespace dsv4::generate

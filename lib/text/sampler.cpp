@@ -50,7 +50,7 @@ bool Sampler::is_stop_token(int32_t token) const {
     return std::find(p_.stop_tokens.begin(), p_.stop_tokens.end(), token) != p_.stop_tokens.end();
 }
 
-int32_t Sampler::sample(const float* logits, size_t n) {
+size_t Sampler::candidates(const float* logits, size_t n) {
     if (n == 0) bad_param("no logits (n_vocab is 0)");
     if (n > size_t(std::numeric_limits<int32_t>::max())) bad_param("n_vocab is too large");
     work_.assign(logits, logits + n);
@@ -85,7 +85,8 @@ int32_t Sampler::sample(const float* logits, size_t n) {
         for (int32_t i = 1; i < int32_t(n); ++i)
             if (better(i, best)) best = i;
         if (work_[size_t(best)] == -std::numeric_limits<float>::infinity()) bad_param("every logit is -inf");
-        return best;
+        order_.assign(1, best);
+        return 0;
     }
 
     order_.clear();
@@ -100,9 +101,10 @@ int32_t Sampler::sample(const float* logits, size_t n) {
         std::sort(order_.begin(), order_.end(), better);
     }
     // +inf logits: the best of them wins outright (a softmax cannot express it).
-    if (work_[size_t(order_[0])] == std::numeric_limits<float>::infinity()) return order_[0];
+    if (work_[size_t(order_[0])] == std::numeric_limits<float>::infinity()) return 0;
 
-    std::vector<double> prob(keep);
+    std::vector<double>& prob = prob_;
+    prob.assign(keep, 0.0);
     const double top = work_[size_t(order_[0])];
     double total = 0;
     for (size_t i = 0; i < keep; ++i)
@@ -125,7 +127,13 @@ int32_t Sampler::sample(const float* logits, size_t n) {
         while (k < keep && prob[k] >= floor) ++k;
         keep = k;
     }
+    return keep;
+}
 
+int32_t Sampler::sample(const float* logits, size_t n) {
+    const size_t keep = candidates(logits, n);
+    if (keep == 0) return order_[0];
+    const std::vector<double>& prob = prob_;
     double mass = 0;
     for (size_t i = 0; i < keep; ++i) mass += prob[i];
     const double u = rng_.uniform() * mass;
@@ -135,6 +143,20 @@ int32_t Sampler::sample(const float* logits, size_t n) {
         if (u < cum) return order_[i];
     }
     return order_[keep - 1];  // u rounded up to the total mass
+}
+
+void Sampler::distribution(const float* logits, size_t n, std::vector<int32_t>& tokens, std::vector<double>& probs) {
+    const size_t keep = candidates(logits, n);
+    if (keep == 0) {
+        tokens.assign(1, order_[0]);
+        probs.assign(1, 1.0);
+        return;
+    }
+    double mass = 0;
+    for (size_t i = 0; i < keep; ++i) mass += prob_[i];
+    tokens.assign(order_.begin(), order_.begin() + long(keep));
+    probs.resize(keep);
+    for (size_t i = 0; i < keep; ++i) probs[i] = prob_[i] / mass;
 }
 
 }  // namespace dsv4::text

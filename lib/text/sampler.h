@@ -34,6 +34,13 @@ public:
     // Picks a token from n logits (does not record it: call accept()). Fails for NaN logits, bias
     // tokens outside [0, n), or when every logit is -inf.
     int32_t sample(const float* logits, size_t n);
+    // The distribution sample() draws from for these logits (given the tokens accepted so far):
+    // the tokens it may pick, best first, with their probabilities (summing to 1). Greedy
+    // sampling, or a +inf logit, gives the one token it picks with probability 1. Draws nothing.
+    // For speculative sampling, which needs the target and draft distributions themselves.
+    void distribution(const float* logits, size_t n, std::vector<int32_t>& tokens, std::vector<double>& probs);
+    // The next number of the sampler's random sequence, uniform in [0, 1).
+    double uniform() { return rng_.uniform(); }
     // Records a token in the history the penalties look at.
     void accept(int32_t token);
     // Forgets the history and restarts the random sequence from the seed.
@@ -43,11 +50,17 @@ public:
     const SamplerParams& params() const { return p_; }
 
 private:
+    // Logit bias, penalties and the ranking: order_[0..keep) are the candidates, best first, and
+    // prob_[0..keep) their (not renormalized) probabilities. Returns 0 when the choice is
+    // certain (greedy, or a +inf logit): order_[0].
+    size_t candidates(const float* logits, size_t n);
+
     SamplerParams p_;
     Xoshiro256 rng_;
     std::deque<int32_t> history_;
     std::vector<float> work_;  // reused between calls
     std::vector<int32_t> order_;
+    std::vector<double> prob_;
 };
 
 }  // namespace dsv4::text
