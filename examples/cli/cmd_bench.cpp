@@ -23,6 +23,7 @@
 
 #include "command.h"
 #include "default_model.h"
+#include "spec_bench.h"
 
 namespace {
 
@@ -177,6 +178,8 @@ int run(const cli::Args& args) {
         prefill_s = since(t0);
     }
 
+    dsv4_session* after_prefill = nullptr;  // speculative decoding is timed from the same point
+    if ((st = dsv4_session_fork(s, &after_prefill)) != DSV4_STATUS_OK) return fail_run("fork", st);
     std::fprintf(stderr, "bench: decode of %lld tokens...\n", gen);
     const size_t V = size_t(info.vocab_size);
     double decode_s = 0, bytes_sum = 0, rss_first_decode_mb = 0;
@@ -194,6 +197,9 @@ int run(const cli::Args& args) {
     }
     const double peak_rss = std::max(peak_rss_mb(), rss_now_mb());  // before the probes' buffers
     dsv4_session_destroy(s);
+    std::fprintf(stderr, "bench: greedy generation of %lld tokens with and without speculation...\n", gen);
+    const cli::SpecBench spec = cli::bench_speculation(after_prefill, gen);
+    dsv4_session_destroy(after_prefill);
 
     std::fprintf(stderr, "bench: measuring read bandwidth and GEMM peak with %d thread(s)...\n", n_threads);
     double bw = 0, peak = 0;
@@ -247,6 +253,10 @@ int run(const cli::Args& args) {
     std::printf("memory:     RSS after the first decode %.0f MiB = %.2f x the %.0f MiB of weights the run needs; peak %.0f MiB\n",
                 rss_first_decode_mb, rss_first_decode_mb / needed_mb, needed_mb, peak_rss);
     if (tok_mb_s >= 0) std::printf("tokenizer:  encode %.2f MB/s\n", tok_mb_s);
+    if (spec.ran)
+        std::printf("speculate:  MTP drafts accepted %.1f%%, %.2f tokens per pass: %.3f tok/s vs %.3f = %.2fx\n",
+                    100 * spec.mtp_acceptance, spec.tokens_per_pass, spec.spec_tok_s, spec.plain_tok_s,
+                    spec.spec_speedup);
     if (json) {
         nlohmann::json j = {{"model", model_dir},
                             {"backend", backend_used},
@@ -273,6 +283,11 @@ int run(const cli::Args& args) {
                             {"weights_needed_mb", needed_mb},
                             {"peak_rss_mb", peak_rss}};
         if (tok_mb_s >= 0) j["tokenizer_encode_mb_s"] = tok_mb_s;
+        if (spec.ran) {
+            j["mtp_acceptance"] = spec.mtp_acceptance;
+            j["tokens_per_pass"] = spec.tokens_per_pass;
+            j["spec_speedup"] = spec.spec_speedup;
+        }
         std::printf("%s\n", j.dump().c_str());
     }
     return 0;
