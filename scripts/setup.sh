@@ -12,6 +12,7 @@ PACKAGES=(
   zlib1g-dev libbenchmark-dev
   abigail-tools clang-14 libclang-rt-14-dev
   python3-numpy python3-pytest python3-torch python3-regex
+  python3-pip python3-setuptools python3-wheel
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
