@@ -6,6 +6,7 @@
 //       BUILD/libdsv4_internal.a -lfmt -lpcre2-8 -lpthread -o /tmp/kernel_throughput
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -16,11 +17,15 @@
 using namespace dsv4::cpu;
 
 namespace {
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 }  // namespace
 
-int main() {
-    const int64_t in = 4096, rows = 16384;  // 64 MiB of FP8: far beyond the caches
+// Usage: kernel_throughput [FP8_MIB]: the FP8 matrix's size (default 64 MiB,
+// which an L3 of a few hundred MiB holds; pass 1024 to stream from memory).
+int main(int argc, char** argv) {
+    const int64_t in = 4096, rows = (argc > 1 ? std::atoll(argv[1]) : 64) * 256;
     std::vector<uint8_t> w8(size_t(rows * in)), w4(size_t(rows * in / 2)), s4(size_t(rows * in / 32), 127);
     std::vector<uint16_t> w16(size_t(rows * in / 2));
     std::mt19937 r(1);

@@ -11,9 +11,10 @@ namespace {
 
 Isa detect() {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return __builtin_cpu_supports("avx512fp16") ? Isa::Avx512Fp16 : Isa::Avx512;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq"))
+        return __builtin_cpu_supports("avx512fp16") && __builtin_cpu_supports("avx512vbmi") ? Isa::Avx512Fp16
+                                                                                            : Isa::Avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
         return Isa::Avx2;
     return Isa::Scalar;
@@ -23,10 +24,14 @@ Isa from_env(Isa best) {
     const char* e = std::getenv("DSV4_CPU_ISA");
     if (!e || !*e) return best;
     Isa want = best;
-    if (!std::strcmp(e, "scalar")) want = Isa::Scalar;
-    else if (!std::strcmp(e, "avx2")) want = Isa::Avx2;
-    else if (!std::strcmp(e, "avx512")) want = Isa::Avx512;
-    else if (!std::strcmp(e, "avx512fp16")) want = Isa::Avx512Fp16;
+    if (!std::strcmp(e, "scalar"))
+        want = Isa::Scalar;
+    else if (!std::strcmp(e, "avx2"))
+        want = Isa::Avx2;
+    else if (!std::strcmp(e, "avx512"))
+        want = Isa::Avx512;
+    else if (!std::strcmp(e, "avx512fp16"))
+        want = Isa::Avx512Fp16;
     return int(want) < int(best) ? want : best;
 }
 
@@ -39,10 +44,14 @@ std::atomic<int>& active() {
 
 const char* isa_name(Isa isa) {
     switch (isa) {
-        case Isa::Avx512Fp16: return "avx512fp16";
-        case Isa::Avx512: return "avx512";
-        case Isa::Avx2: return "avx2";
-        default: return "scalar";
+        case Isa::Avx512Fp16:
+            return "avx512fp16";
+        case Isa::Avx512:
+            return "avx512";
+        case Isa::Avx2:
+            return "avx2";
+        default:
+            return "scalar";
     }
 }
 
@@ -51,9 +60,13 @@ Isa detected_isa() {
     return d;
 }
 
-bool isa_supported(Isa isa) { return int(isa) <= int(detected_isa()); }
+bool isa_supported(Isa isa) {
+    return int(isa) <= int(detected_isa());
+}
 
-Isa active_isa() { return Isa(active().load(std::memory_order_relaxed)); }
+Isa active_isa() {
+    return Isa(active().load(std::memory_order_relaxed));
+}
 
 Isa set_active_isa(Isa isa) {
     if (!isa_supported(isa)) isa = detected_isa();
@@ -63,14 +76,20 @@ Isa set_active_isa(Isa isa) {
 
 const Kernels& kernels_for(Isa isa) {
     switch (isa) {
-        case Isa::Avx512Fp16: return kernels_avx512fp16();
-        case Isa::Avx512: return kernels_avx512();
-        case Isa::Avx2: return kernels_avx2();
-        default: return kernels_scalar();
+        case Isa::Avx512Fp16:
+            return kernels_avx512fp16();
+        case Isa::Avx512:
+            return kernels_avx512();
+        case Isa::Avx2:
+            return kernels_avx2();
+        default:
+            return kernels_scalar();
     }
 }
 
-const Kernels& kernels() { return kernels_for(active_isa()); }
+const Kernels& kernels() {
+    return kernels_for(active_isa());
+}
 
 void fp4_pair_x(const double* x, int64_t in, double* out) {
     for (int64_t g = 0; g < in; g += 16)

@@ -18,8 +18,8 @@ namespace dsv4::cpu {
 enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Avx512Fp16 = 3 };
 
 const char* isa_name(Isa isa);
-// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ, and AVX512-FP16 for
-// the avx512fp16 tier; AVX2 needs FMA and F16C).
+// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ, and AVX512-FP16 and
+// AVX512-VBMI for the avx512fp16 tier; AVX2 needs FMA and F16C).
 Isa detected_isa();
 bool isa_supported(Isa isa);
 // The ISA in use: detected_isa(), lowered by DSV4_CPU_ISA when set, or as
