@@ -1,5 +1,5 @@
 // dsv4 bench -m MODEL [--threads N] [--prompt 512] [--gen 64] [--json] [--backend NAME]
-//            [--bw-mb MB] [--no-warm]
+//            [--bw-mb MB] [--no-warm] [--no-spec] [--verify-reps 5]
 // Prefill and decode speed against the machine's rooflines, measured in the
 // same run with the same threads (public C API only). See docs/PERFORMANCE.md.
 //
@@ -107,8 +107,8 @@ std::string sample_text(size_t bytes) {
 int run(const cli::Args& args) {
     cli::Flags flags(args);
     std::string model_dir, backend;
-    long long threads = 0, prompt = 512, gen = 64, bw_mb = 0;
-    bool json = false, warm = true;
+    long long threads = 0, prompt = 512, gen = 64, bw_mb = 0, verify_reps = 5;
+    bool json = false, warm = true, spec_gen = true;
     try {
         model_dir = flags.get("--model", "", "-m");
         backend = flags.get("--backend", "");
@@ -118,6 +118,8 @@ int run(const cli::Args& args) {
         bw_mb = flags.get_int("--bw-mb", 0);
         json = flags.has("--json");
         warm = !flags.has("--no-warm");
+        spec_gen = !flags.has("--no-spec");  // skip the generations with and without speculation
+        verify_reps = flags.get_int("--verify-reps", 5);  // 0 skips the verification-cost timing
     } catch (const std::exception& e) {
         return cli::fail(std::string("bench: ") + e.what());
     }
@@ -125,7 +127,8 @@ int run(const cli::Args& args) {
     if (model_dir.empty() && !pos.empty()) model_dir = pos[0];
     if (!flags.unknown().empty()) return cli::fail("bench: unknown option " + flags.unknown()[0]);
     model_dir = cli::model_dir_or_default(model_dir);  // the embedded model when -m is absent
-    if (threads < 0 || prompt < 1 || gen < 1 || bw_mb < 0) return cli::fail("bench: --threads >= 0, --prompt and --gen >= 1");
+    if (threads < 0 || prompt < 1 || gen < 1 || bw_mb < 0 || verify_reps < 0 || verify_reps > 1000)
+        return cli::fail("bench: --threads >= 0, --prompt and --gen >= 1, --verify-reps in [0, 1000]");
     const int n_threads = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
 
     dsv4_model_params mp;
@@ -197,8 +200,17 @@ int run(const cli::Args& args) {
     }
     const double peak_rss = std::max(peak_rss_mb(), rss_now_mb());  // before the probes' buffers
     dsv4_session_destroy(s);
-    std::fprintf(stderr, "bench: greedy generation of %lld tokens with and without speculation...\n", gen);
-    const cli::SpecBench spec = cli::bench_speculation(after_prefill, gen);
+    cli::VerifyCost vcost;
+    if (verify_reps > 0) {
+        std::fprintf(stderr, "bench: timing 1-token decode and 1- and 2-token verification passes (%lld x)...\n",
+                     verify_reps);
+        vcost = cli::bench_verify_cost(after_prefill, V, int(verify_reps));
+    }
+    cli::SpecBench spec;
+    if (spec_gen) {
+        std::fprintf(stderr, "bench: greedy generation of %lld tokens with and without speculation...\n", gen);
+        spec = cli::bench_speculation(after_prefill, gen);
+    }
     dsv4_session_destroy(after_prefill);
 
     std::fprintf(stderr, "bench: measuring read bandwidth and GEMM peak with %d thread(s)...\n", n_threads);
@@ -257,6 +269,12 @@ int run(const cli::Args& args) {
         std::printf("speculate:  MTP drafts accepted %.1f%%, %.2f tokens per pass: %.3f tok/s vs %.3f = %.2fx\n",
                     100 * spec.mtp_acceptance, spec.tokens_per_pass, spec.spec_tok_s, spec.plain_tok_s,
                     spec.spec_speedup);
+    if (vcost.ran)
+        std::printf("verify:     2-token pass %.2f ms = %.2fx the 1-token decode step %.2f ms (1-token verify %.2f ms; "
+                    "best of %d; from the medians %.2fx); weight bytes %.1f MB = %.2fx %.1f MB\n",
+                    1e3 * vcost.verify2_s, vcost.verify2_cost, 1e3 * vcost.decode1_s, 1e3 * vcost.verify1_s, vcost.reps,
+                    vcost.verify2_cost_median, vcost.verify2_bytes / 1e6,
+                    vcost.decode1_bytes > 0 ? vcost.verify2_bytes / vcost.decode1_bytes : 0.0, vcost.decode1_bytes / 1e6);
     if (json) {
         nlohmann::json j = {{"model", model_dir},
                             {"backend", backend_used},
@@ -287,6 +305,18 @@ int run(const cli::Args& args) {
             j["mtp_acceptance"] = spec.mtp_acceptance;
             j["tokens_per_pass"] = spec.tokens_per_pass;
             j["spec_speedup"] = spec.spec_speedup;
+            j["spec_tok_s"] = spec.spec_tok_s;
+            j["plain_tok_s"] = spec.plain_tok_s;
+        }
+        if (vcost.ran) {
+            j["verify2_cost"] = vcost.verify2_cost;
+            j["verify2_cost_median"] = vcost.verify2_cost_median;
+            j["decode1_s"] = vcost.decode1_s;
+            j["verify1_s"] = vcost.verify1_s;
+            j["verify2_s"] = vcost.verify2_s;
+            j["verify_reps"] = vcost.reps;
+            j["decode1_bytes"] = vcost.decode1_bytes;
+            j["verify2_bytes"] = vcost.verify2_bytes;
         }
         std::printf("%s\n", j.dump().c_str());
     }

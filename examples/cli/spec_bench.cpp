@@ -1,6 +1,8 @@
 #include "spec_bench.h"
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace cli {
 
@@ -40,6 +42,12 @@ Timed generate_on_fork(dsv4_session* session, long long gen, bool speculative, u
     return t;
 }
 
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 }  // namespace
 
 SpecBench bench_speculation(dsv4_session* session, long long gen, unsigned n_draft) {
@@ -54,6 +62,52 @@ SpecBench bench_speculation(dsv4_session* session, long long gen, unsigned n_dra
     b.spec_tok_s = double(gen) / spec.seconds;
     b.spec_speedup = b.spec_tok_s / b.plain_tok_s;
     return b;
+}
+
+VerifyCost bench_verify_cost(dsv4_session* session, size_t vocab_size, int reps) {
+    VerifyCost c;
+    const float* lg = dsv4_session_logits(session);
+    if (reps < 1 || vocab_size == 0 || lg == nullptr) return c;
+    const size_t V = vocab_size;
+    int32_t toks[2] = {int32_t(std::max_element(lg, lg + V) - lg), 0};  // greedy continuation
+    dsv4_session* fork = nullptr;
+    if (dsv4_session_fork(session, &fork) != DSV4_STATUS_OK) return c;
+    const uint64_t p0 = dsv4_session_position(fork);
+    std::vector<float> out(2 * V);
+    std::vector<double> d1, v1, v2;
+    using Clock = std::chrono::steady_clock;
+    auto timed = [&](auto&& pass, std::vector<double>* into, double* bytes = nullptr) {
+        const auto t0 = Clock::now();
+        const bool ok = pass() == DSV4_STATUS_OK;
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (into) into->push_back(s);
+        dsv4_session_stats st;
+        st.struct_size = sizeof st;
+        if (ok && bytes && dsv4_session_get_stats(fork, &st) == DSV4_STATUS_OK) *bytes = double(st.last_weight_bytes);
+        return ok && dsv4_session_truncate(fork, p0) == DSV4_STATUS_OK;
+    };
+    bool ok = true;
+    for (int r = 0; ok && r <= reps; ++r) {  // repetition 0 warms up and finds the second token
+        const bool keep = r > 0;
+        ok = timed([&] { return dsv4_decode_step(fork, toks[0]); }, keep ? &d1 : nullptr, &c.decode1_bytes);
+        ok = ok && timed([&] { return dsv4_session_verify(fork, toks, 1, out.data(), out.size()); }, keep ? &v1 : nullptr);
+        if (ok && r == 0) toks[1] = int32_t(std::max_element(out.data(), out.data() + V) - out.data());  // after toks[0]
+        ok = ok && timed([&] { return dsv4_session_verify(fork, toks, 2, out.data(), out.size()); }, keep ? &v2 : nullptr,
+                         &c.verify2_bytes);
+    }
+    dsv4_session_destroy(fork);
+    if (!ok) return c;
+    c.reps = reps;
+    c.decode1_s = *std::min_element(d1.begin(), d1.end());
+    c.verify1_s = *std::min_element(v1.begin(), v1.end());
+    c.verify2_s = *std::min_element(v2.begin(), v2.end());
+    const double d1_med = median(d1), v2_med = median(v2);
+    c.ran = c.decode1_s > 0 && c.verify1_s > 0 && c.verify2_s > 0 && d1_med > 0;
+    if (c.ran) {
+        c.verify2_cost = c.verify2_s / c.decode1_s;
+        c.verify2_cost_median = v2_med / d1_med;
+    }
+    return c;
 }
 
 }  // namespace cli

@@ -1,6 +1,9 @@
 // Speculative decoding in `dsv4 bench`: the same greedy generation from the same prompt with and
-// without MTP drafts, timed, with the generator's statistics (public C API only).
+// without MTP drafts, timed, with the generator's statistics; and the cost of a 2-token
+// verification pass against a 1-token decode step (public C API only).
 #pragma once
+
+#include <cstddef>
 
 #include <dsv4/dsv4.h>
 
@@ -18,5 +21,21 @@ struct SpecBench {
 // Generates `gen` tokens greedily twice from forks of `session` (which holds the prompt; it is not
 // changed): without speculation, then with n_draft drafts per pass.
 SpecBench bench_speculation(dsv4_session* session, long long gen, unsigned n_draft = 1);
+
+struct VerifyCost {
+    bool ran = false;
+    int reps = 0;             // timed repetitions (after one untimed warm-up)
+    double decode1_s = 0;     // fastest dsv4_decode_step of one token
+    double verify1_s = 0;     // fastest dsv4_session_verify of one token (the same work: a noise check)
+    double verify2_s = 0;     // fastest dsv4_session_verify of two tokens
+    double verify2_cost = 0;  // verify2_s / decode1_s: what a speculative pass costs in plain passes
+    double verify2_cost_median = 0;  // the same from the medians (more exposed to other processes)
+    double decode1_bytes = 0;  // weight bytes the 1-token step reads (dsv4_session_get_stats)
+    double verify2_bytes = 0;  // and the 2-token pass: more when the two tokens route to other experts
+};
+
+// Times the three passes `reps` times each (best of `reps`), interleaved, on one fork of `session` (which needs
+// room for two more tokens; it is not changed), truncating back after every pass.
+VerifyCost bench_verify_cost(dsv4_session* session, size_t vocab_size, int reps = 5);
 
 }  // namespace cli
