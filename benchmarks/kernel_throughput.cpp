@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     for (Isa isa : {Isa::Avx512Fp16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (!isa_supported(isa)) continue;
         const Kernels& K = kernels_for(isa);
-        for (int n : {1, 4}) {
+        for (int n : {1, 2, 4}) {
             double t8 = 1e9, t4 = 1e9, t16 = 1e9;
             for (int rep = 0; rep < 5; ++rep) {
                 double t = now();
