@@ -22,6 +22,27 @@ SessionOptions checked(const ModelConfig& c, SessionOptions o) {
     return o;
 }
 
+// Books the weight traffic of one prefill / verify call when it ends, also
+// when a chunk fails or is cancelled part way.
+class CallTraffic {
+public:
+    CallTraffic(WeightTraffic& t, const int64_t& position)
+        : t_(t), position_(position), bytes0_(t.bytes), position0_(position) {}
+    CallTraffic(const CallTraffic&) = delete;
+    CallTraffic& operator=(const CallTraffic&) = delete;
+    ~CallTraffic() {
+        t_.last_call_bytes = t_.bytes - bytes0_;
+        t_.last_call_tokens = uint64_t(position_ - position0_);
+        t_.tokens += uint64_t(position_ - position0_);
+    }
+
+private:
+    WeightTraffic& t_;
+    const int64_t& position_;
+    uint64_t bytes0_;
+    int64_t position0_;
+};
+
 }  // namespace
 
 Session::Session(const Model& model, const SessionOptions& opts)
@@ -54,17 +75,7 @@ void Session::check_feed(const int32_t* tokens, size_t n) const {
 void Session::prefill(const int32_t* tokens, size_t n) {
     check_feed(tokens, n);
     recent_rows_ = 0;
-    struct Account {  // weight traffic of this call, also when a chunk fails or is cancelled
-        WeightTraffic& t;
-        const int64_t& pos;
-        uint64_t bytes0;
-        int64_t pos0;
-        ~Account() {
-            t.last_call_bytes = t.bytes - bytes0;
-            t.last_call_tokens = uint64_t(pos - pos0);
-            t.tokens += uint64_t(pos - pos0);
-        }
-    } account{traffic_, state_.position, traffic_.bytes, state_.position};
+    const CallTraffic account(traffic_, state_.position);
     try {
         for (size_t done = 0; done < n;) {
             const int64_t m = int64_t(std::min<size_t>(opts_.prefill_chunk, n - done));
@@ -138,17 +149,7 @@ void Session::verify(const int32_t* tokens, size_t n, float* out) {
     const ModelConfig& c = model_.config();
     const size_t V = size_t(c.vocab_size);
     const int64_t p_start = state_.position;
-    struct Account {  // weight traffic of this call, also when a chunk fails or is cancelled
-        WeightTraffic& t;
-        const int64_t& pos;
-        uint64_t bytes0;
-        int64_t pos0;
-        ~Account() {
-            t.last_call_bytes = t.bytes - bytes0;
-            t.last_call_tokens = uint64_t(pos - pos0);
-            t.tokens += uint64_t(pos - pos0);
-        }
-    } account{traffic_, state_.position, traffic_.bytes, state_.position};
+    const CallTraffic account(traffic_, state_.position);
     std::vector<float> h;
     try {
         for (size_t done = 0; done < n;) {

@@ -11,15 +11,6 @@ using namespace dsv4;
 
 namespace {
 
-// Copies s into a malloc'd NUL-terminated string, freed with dsv4_string_free.
-char* to_c_string(const std::string& s) {
-    char* p = static_cast<char*>(std::malloc(s.size() + 1));
-    if (!p) throw std::bad_alloc();
-    std::memcpy(p, s.data(), s.size());
-    p[s.size()] = '\0';
-    return p;
-}
-
 text::chat::Mode to_mode(dsv4_chat_mode mode, const char* function) {
     if (mode == DSV4_CHAT_MODE_CHAT) return text::chat::Mode::Chat;
     if (mode == DSV4_CHAT_MODE_THINKING) return text::chat::Mode::Thinking;

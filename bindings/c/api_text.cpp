@@ -12,14 +12,6 @@ using namespace dsv4;
 
 namespace {
 
-char* to_c_string(const std::string& s) {
-    char* p = static_cast<char*>(std::malloc(s.size() + 1));
-    if (!p) throw std::bad_alloc();
-    std::memcpy(p, s.data(), s.size());
-    p[s.size()] = '\0';
-    return p;
-}
-
 void check_flags(uint32_t flags, uint32_t known, const char* function) {
     if (flags & ~known)
         fail(
@@ -58,7 +50,9 @@ DSV4_API dsv4_status dsv4_tokenizer_open_dir(const char* dir, dsv4_tokenizer** o
     });
 }
 
-DSV4_API void dsv4_tokenizer_free(dsv4_tokenizer* tokenizer) { delete tokenizer; }
+DSV4_API void dsv4_tokenizer_free(dsv4_tokenizer* tokenizer) {
+    delete tokenizer;
+}
 
 DSV4_API dsv4_status dsv4_tokenizer_encode(const dsv4_tokenizer* tok, const char* text, size_t len, uint32_t flags,
                                            int32_t** out_tokens, size_t* out_n) {
@@ -82,7 +76,9 @@ DSV4_API dsv4_status dsv4_tokenizer_encode(const dsv4_tokenizer* tok, const char
     });
 }
 
-DSV4_API void dsv4_tokens_free(int32_t* tokens) { std::free(tokens); }
+DSV4_API void dsv4_tokens_free(int32_t* tokens) {
+    std::free(tokens);
+}
 
 DSV4_API dsv4_status dsv4_tokenizer_decode(const dsv4_tokenizer* tok, const int32_t* tokens, size_t n, uint32_t flags,
                                            char** out_text, size_t* out_len) {
@@ -108,7 +104,9 @@ DSV4_API dsv4_status dsv4_tokenizer_decode(const dsv4_tokenizer* tok, const int3
     });
 }
 
-DSV4_API int32_t dsv4_tokenizer_vocab_size(const dsv4_tokenizer* tok) { return tok ? tok->tokenizer->vocab_size() : 0; }
+DSV4_API int32_t dsv4_tokenizer_vocab_size(const dsv4_tokenizer* tok) {
+    return tok ? tok->tokenizer->vocab_size() : 0;
+}
 
 DSV4_API const char* dsv4_tokenizer_token_string(const dsv4_tokenizer* tok, int32_t token) {
     if (!tok) return nullptr;
@@ -133,8 +131,12 @@ DSV4_API bool dsv4_tokenizer_is_special(const dsv4_tokenizer* tok, int32_t token
     return tok && tok->tokenizer->is_special(token);
 }
 
-DSV4_API int32_t dsv4_tokenizer_bos(const dsv4_tokenizer* tok) { return tok ? tok->tokenizer->bos_id() : -1; }
-DSV4_API int32_t dsv4_tokenizer_eos(const dsv4_tokenizer* tok) { return tok ? tok->tokenizer->eos_id() : -1; }
+DSV4_API int32_t dsv4_tokenizer_bos(const dsv4_tokenizer* tok) {
+    return tok ? tok->tokenizer->bos_id() : -1;
+}
+DSV4_API int32_t dsv4_tokenizer_eos(const dsv4_tokenizer* tok) {
+    return tok ? tok->tokenizer->eos_id() : -1;
+}
 
 DSV4_API dsv4_status dsv4_detokenizer_create(const dsv4_tokenizer* tok, uint32_t flags, dsv4_detokenizer** out) {
     return guarded([&] {
@@ -166,6 +168,8 @@ DSV4_API dsv4_status dsv4_detokenizer_flush(dsv4_detokenizer* d, const char** ou
     });
 }
 
-DSV4_API void dsv4_detokenizer_free(dsv4_detokenizer* d) { delete d; }
+DSV4_API void dsv4_detokenizer_free(dsv4_detokenizer* d) {
+    delete d;
+}
 
 }  // extern "C"

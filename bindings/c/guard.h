@@ -3,6 +3,8 @@
 // inside the library ever crosses extern "C".
 #pragma once
 
+#include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -34,6 +36,16 @@ dsv4_status guarded(Body&& body) noexcept {
 template <class T>
 void require_arg(const T* p, const char* function, const char* argument) {
     if (!p) fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(function) + ": argument '" + argument + "' is NULL");
+}
+
+// Copies s into a malloc'd NUL-terminated string for the caller, freed with
+// dsv4_string_free.
+inline char* to_c_string(const std::string& s) {
+    char* p = static_cast<char*>(std::malloc(s.size() + 1));
+    if (!p) throw std::bad_alloc();
+    std::memcpy(p, s.data(), s.size());
+    p[s.size()] = '\0';
+    return p;
 }
 
 }  // namespace dsv4
