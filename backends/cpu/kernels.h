@@ -75,6 +75,9 @@ const Kernels& kernels_avx2();
 const Kernels& kernels_avx512();
 const Kernels& kernels_avx512fp16();
 
+// The Kernels::decode_fp4 of the scalar and AVX2 tables (plain C++).
+void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst);
+
 // Reorders x[in] (in a multiple of 32) into the FP4 kernels' paired layout.
 void fp4_pair_x(const double* x, int64_t in, double* out);
 

@@ -104,16 +104,23 @@ inline void dense_rows(const T* w, int64_t in, int64_t rows, const double* x, in
 }
 
 template <class T, class Dec>
-void dense_gemv(const T* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
-                int64_t ldy) {
+void dense_gemv(const T* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y, int64_t ldy) {
     for (int64_t t0 = 0; t0 < n; t0 += kTok) {
         const double* xt = x + t0 * ldx;
         float* yt = y + t0 * ldy;
         switch (n - t0 < kTok ? n - t0 : kTok) {
-            case 1: dense_rows<4, 1, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
-            case 2: dense_rows<2, 2, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
-            case 3: dense_rows<1, 3, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
-            default: dense_rows<1, 4, T, Dec>(w, in, rows, xt, ldx, yt, ldy); break;
+            case 1:
+                dense_rows<4, 1, T, Dec>(w, in, rows, xt, ldx, yt, ldy);
+                break;
+            case 2:
+                dense_rows<2, 2, T, Dec>(w, in, rows, xt, ldx, yt, ldy);
+                break;
+            case 3:
+                dense_rows<1, 3, T, Dec>(w, in, rows, xt, ldx, yt, ldy);
+                break;
+            default:
+                dense_rows<1, 4, T, Dec>(w, in, rows, xt, ldx, yt, ldy);
+                break;
         }
     }
 }
@@ -149,8 +156,10 @@ inline void fp4_row(const uint8_t* w, const uint8_t* s, int64_t in, const double
                                             _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(b, eight), 28)));
             const __m256 wo = _mm256_xor_ps(_mm256_permutevar8x32_ps(tab, bh),
                                             _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(bh, eight), 28)));
-            const __m256d e0 = _mm256_cvtps_pd(_mm256_castps256_ps128(we)), e1 = _mm256_cvtps_pd(_mm256_extractf128_ps(we, 1));
-            const __m256d o0 = _mm256_cvtps_pd(_mm256_castps256_ps128(wo)), o1 = _mm256_cvtps_pd(_mm256_extractf128_ps(wo, 1));
+            const __m256d e0 = _mm256_cvtps_pd(_mm256_castps256_ps128(we)),
+                          e1 = _mm256_cvtps_pd(_mm256_extractf128_ps(we, 1));
+            const __m256d o0 = _mm256_cvtps_pd(_mm256_castps256_ps128(wo)),
+                          o1 = _mm256_cvtps_pd(_mm256_extractf128_ps(wo, 1));
 #pragma GCC unroll 4
             for (int t = 0; t < NT; ++t) {
                 const double* xt = x + t * ldx + k;
@@ -163,7 +172,8 @@ inline void fp4_row(const uint8_t* w, const uint8_t* s, int64_t in, const double
     }
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t)
-        y[t * ldy] = float(hsum(_mm256_add_pd(_mm256_add_pd(acc[t][0], acc[t][1]), _mm256_add_pd(acc[t][2], acc[t][3]))));
+        y[t * ldy] =
+            float(hsum(_mm256_add_pd(_mm256_add_pd(acc[t][0], acc[t][1]), _mm256_add_pd(acc[t][2], acc[t][3]))));
 }
 
 void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n,
@@ -176,10 +186,18 @@ void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, cons
             const uint8_t* sr = s + r * (in / 32);
             float* yt = y + t0 * ldy + r;
             switch (nt) {
-                case 1: fp4_row<1>(wr, sr, in, xt, ldx, yt, ldy); break;
-                case 2: fp4_row<2>(wr, sr, in, xt, ldx, yt, ldy); break;
-                case 3: fp4_row<3>(wr, sr, in, xt, ldx, yt, ldy); break;
-                default: fp4_row<4>(wr, sr, in, xt, ldx, yt, ldy); break;
+                case 1:
+                    fp4_row<1>(wr, sr, in, xt, ldx, yt, ldy);
+                    break;
+                case 2:
+                    fp4_row<2>(wr, sr, in, xt, ldx, yt, ldy);
+                    break;
+                case 3:
+                    fp4_row<3>(wr, sr, in, xt, ldx, yt, ldy);
+                    break;
+                default:
+                    fp4_row<4>(wr, sr, in, xt, ldx, yt, ldy);
+                    break;
             }
         }
     }
@@ -206,17 +224,6 @@ void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {
         _mm256_storeu_pd(dst + k + 4, _mm256_mul_pd(hi, s));
     }
     for (; k < kb; ++k) dst[k] = double(kFp8E4m3Table[w[k]]) / 256.0 * scale;
-}
-
-void decode_fp4(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst) {
-    for (int64_t g = 0; g < kb; g += 16) {
-        const double sc = e8m0_to_float(s[g / 32]);
-        for (int j = 0; j < 8; ++j) {
-            const uint8_t b = w[g / 2 + j];
-            dst[g + j] = double(kFp4E2m1Table[b & 0xF]) * sc;
-            dst[g + 8 + j] = double(kFp4E2m1Table[b >> 4]) * sc;
-        }
-    }
 }
 
 // MR weight rows x 16 tokens (four vectors of 4).
@@ -252,8 +259,10 @@ void gemm_rows(const double* w, int64_t ldw, int64_t rows, const double* xt, int
     for (int64_t i0 = 0; i0 < ntok; i0 += 16) {
         int64_t r = 0;
         for (; r + 3 <= rows; r += 3) rows_tile<3>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
-        if (rows - r == 2) rows_tile<2>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
-        else if (rows - r == 1) rows_tile<1>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
+        if (rows - r == 2)
+            rows_tile<2>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
+        else if (rows - r == 1)
+            rows_tile<1>(w + r * ldw, ldw, xt + i0, ldxt, kb, c + r * ldc + i0, ldc);
     }
 }
 
@@ -262,8 +271,10 @@ double dot_f32(const float* a, const float* b, int64_t n) {
     int64_t j = 0;
     for (; j + 8 <= n; j += 8) {
         const __m256 va = _mm256_loadu_ps(a + j), vb = _mm256_loadu_ps(b + j);
-        s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)), _mm256_cvtps_pd(_mm256_castps256_ps128(vb)), s0);
-        s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)), s1);
+        s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(va)), _mm256_cvtps_pd(_mm256_castps256_ps128(vb)),
+                             s0);
+        s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(va, 1)),
+                             _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)), s1);
     }
     double s = hsum(_mm256_add_pd(s0, s1));
     for (; j < n; ++j) s += double(a[j]) * double(b[j]);
@@ -304,7 +315,8 @@ float read_sum(const float* p, int64_t n) {
 namespace dsv4::cpu {
 
 const Kernels& kernels_avx2() {
-    static const Kernels k{Isa::Avx2, 256.0, gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8, decode_fp4, gemm_rows, dot_f32, axpy_f32, read_sum};
+    static const Kernels k{Isa::Avx2,           256.0,     gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,
+                           decode_fp4_portable, gemm_rows, dot_f32,   axpy_f32, read_sum};
     return k;
 }
 

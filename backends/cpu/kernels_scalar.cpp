@@ -84,17 +84,6 @@ void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {
     for (int64_t k = 0; k < kb; ++k) dst[k] = double(kFp8E4m3Table[w[k]]) * scale;
 }
 
-void decode_fp4(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst) {
-    for (int64_t g = 0; g < kb; g += 16) {
-        const double sc = e8m0_to_float(s[g / 32]);
-        for (int j = 0; j < 8; ++j) {
-            const uint8_t b = w[g / 2 + j];
-            dst[g + j] = double(kFp4E2m1Table[b & 0xF]) * sc;
-            dst[g + 8 + j] = double(kFp4E2m1Table[b >> 4]) * sc;
-        }
-    }
-}
-
 void gemm_rows(const double* w, int64_t ldw, int64_t rows, const double* xt, int64_t ldxt, int64_t ntok, int64_t kb,
                double* c, int64_t ldc) {
     for (int64_t r = 0; r < rows; ++r)
@@ -129,8 +118,20 @@ float read_sum(const float* p, int64_t n) {
 
 }  // namespace
 
+void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst) {
+    for (int64_t g = 0; g < kb; g += 16) {
+        const double sc = e8m0_to_float(s[g / 32]);
+        for (int j = 0; j < 8; ++j) {
+            const uint8_t b = w[g / 2 + j];
+            dst[g + j] = double(kFp4E2m1Table[b & 0xF]) * sc;
+            dst[g + 8 + j] = double(kFp4E2m1Table[b >> 4]) * sc;
+        }
+    }
+}
+
 const Kernels& kernels_scalar() {
-    static const Kernels k{Isa::Scalar, 1.0, gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8, decode_fp4, gemm_rows, dot_f32, axpy_f32, read_sum};
+    static const Kernels k{Isa::Scalar,         1.0,       gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,
+                           decode_fp4_portable, gemm_rows, dot_f32,   axpy_f32, read_sum};
     return k;
 }
 

@@ -39,14 +39,8 @@ DSV4_API dsv4_status dsv4_chat_encode(const char* messages_json, const dsv4_chat
         *out_prompt = nullptr;
         dsv4_chat_params p;
         dsv4_chat_params_init(&p);
-        if (params) {
-            if (params->struct_size < offsetof(dsv4_chat_params, add_bos) + sizeof(bool) ||
-                params->struct_size > sizeof p)
-                fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_chat_encode: params->struct_size " +
-                                                       std::to_string(params->struct_size) +
-                                                       " is not a known size (call dsv4_chat_params_init)");
-            std::memcpy(&p, params, params->struct_size);
-        }
+        copy_params(params, offsetof(dsv4_chat_params, add_bos) + sizeof(bool), p, "dsv4_chat_encode",
+                    "dsv4_chat_params_init");
         text::chat::EncodeOptions o;
         o.mode = to_mode(p.mode, "dsv4_chat_encode");
         o.drop_thinking = p.drop_thinking;

@@ -30,14 +30,8 @@ void copy_step(const generate::Step& s, dsv4_generate_step* out) {
 generate::Options to_options(const dsv4_generate_params* params, const char* fn) {
     dsv4_generate_params p;
     dsv4_generate_params_init(&p);
-    if (params) {
-        if (params->struct_size < offsetof(dsv4_generate_params, n_prompt_tokens) + sizeof(size_t) ||
-            params->struct_size > sizeof p)
-            fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(fn) + ": params->struct_size " +
-                                                   std::to_string(params->struct_size) +
-                                                   " is not a known size (call dsv4_generate_params_init)");
-        std::memcpy(&p, params, params->struct_size);
-    }
+    copy_params(params, offsetof(dsv4_generate_params, n_prompt_tokens) + sizeof(size_t), p, fn,
+                "dsv4_generate_params_init");
     generate::Options o;
     o.max_tokens = p.max_tokens;
     if (p.n_stop_strings) require_arg(p.stop_strings, fn, "params->stop_strings");
@@ -114,9 +108,7 @@ DSV4_API dsv4_status dsv4_generator_next(dsv4_generator* g, dsv4_generate_step* 
         require_arg(g, "dsv4_generator_next", "generator");
         require_arg(out, "dsv4_generator_next", "out");
         // Checked before the step runs, so that a bad struct costs no token.
-        if (out->struct_size == 0 || out->struct_size > sizeof(dsv4_generate_step))
-            fail(DSV4_STATUS_INVALID_ARGUMENT,
-                 "dsv4_generator_next: out->struct_size must be set to sizeof(dsv4_generate_step)");
+        out_struct_size(out, "dsv4_generator_next", "out", "dsv4_generate_step");
         copy_step(g->generator->next(), out);
     });
 }
@@ -129,9 +121,7 @@ DSV4_API dsv4_status dsv4_generator_get_stats(const dsv4_generator* g, dsv4_gene
     return guarded([&] {
         require_arg(g, "dsv4_generator_get_stats", "generator");
         require_arg(stats, "dsv4_generator_get_stats", "stats");
-        if (stats->struct_size == 0 || stats->struct_size > sizeof(dsv4_generate_stats))
-            fail(DSV4_STATUS_INVALID_ARGUMENT,
-                 "dsv4_generator_get_stats: stats->struct_size must be set to sizeof(dsv4_generate_stats)");
+        out_struct_size(stats, "dsv4_generator_get_stats", "stats", "dsv4_generate_stats");
         const generate::Stats& st = g->generator->stats();
         dsv4_generate_stats s;
         std::memset(&s, 0, sizeof s);
@@ -151,9 +141,7 @@ DSV4_API dsv4_status dsv4_generate(dsv4_session* session, const dsv4_tokenizer* 
                                    const dsv4_generate_params* params, dsv4_generate_fn callback, void* user_data,
                                    dsv4_generate_result* result) {
     return guarded([&] {
-        if (result && (result->struct_size == 0 || result->struct_size > sizeof(dsv4_generate_result)))
-            fail(DSV4_STATUS_INVALID_ARGUMENT,
-                 "dsv4_generate: result->struct_size must be set to sizeof(dsv4_generate_result)");
+        if (result) out_struct_size(result, "dsv4_generate", "result", "dsv4_generate_result");
         auto g = make_generator(session, tokenizer, sampler, params, "dsv4_generate");
         generate::Finish finish = generate::Finish::None;
         while (finish == generate::Finish::None) {

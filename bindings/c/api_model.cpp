@@ -30,13 +30,8 @@ DSV4_API dsv4_status dsv4_model_open(const char* path, const dsv4_model_params* 
         *out_model = nullptr;
         dsv4_model_params p;
         dsv4_model_params_init(&p);
-        if (params) {
-            if (params->struct_size < offsetof(dsv4_model_params, progress_user_data) + sizeof(void*) ||
-                params->struct_size > sizeof p)
-                fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_model_open: params->struct_size " + std::to_string(params->struct_size) +
-                                                       " is not a known size (call dsv4_model_params_init)");
-            std::memcpy(&p, params, params->struct_size);
-        }
+        copy_params(params, offsetof(dsv4_model_params, progress_user_data) + sizeof(void*), p, "dsv4_model_open",
+                    "dsv4_model_params_init");
         LoadOptions o;
         o.backend = p.backend ? p.backend : "cpu";
         o.n_threads = p.n_threads;
@@ -55,15 +50,15 @@ DSV4_API dsv4_status dsv4_model_open(const char* path, const dsv4_model_params* 
     });
 }
 
-DSV4_API void dsv4_model_close(dsv4_model* model) { delete model; }
+DSV4_API void dsv4_model_close(dsv4_model* model) {
+    delete model;
+}
 
 DSV4_API dsv4_status dsv4_model_get_info(const dsv4_model* model, dsv4_model_info* info) {
     return guarded([&] {
         require_arg(model, "dsv4_model_get_info", "model");
         require_arg(info, "dsv4_model_get_info", "info");
-        if (info->struct_size == 0 || info->struct_size > sizeof(dsv4_model_info))
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_model_get_info: info->struct_size must be set to sizeof(dsv4_model_info)");
-        const size_t caller_size = info->struct_size;
+        const size_t caller_size = out_struct_size(info, "dsv4_model_get_info", "info", "dsv4_model_info");
         const ModelConfig& c = model->model->config();
         const ModelStats& s = model->model->stats();
         dsv4_model_info i;
@@ -107,8 +102,8 @@ DSV4_API dsv4_status dsv4_model_layer_ratio(const dsv4_model* model, int layer, 
         require_arg(out_ratio, "dsv4_model_layer_ratio", "out_ratio");
         const ModelConfig& c = model->model->config();
         if (layer < 0 || layer >= c.n_total_blocks())
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_model_layer_ratio: layer " + std::to_string(layer) + " is out of range [0, " +
-                                                   std::to_string(c.n_total_blocks()) + ")");
+            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_model_layer_ratio: layer " + std::to_string(layer) +
+                                                   " is out of range [0, " + std::to_string(c.n_total_blocks()) + ")");
         *out_ratio = c.ratio(layer);
     });
 }

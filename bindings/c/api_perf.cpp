@@ -15,10 +15,7 @@ DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session* session, dsv4_se
     return guarded([&] {
         require_arg(session, "dsv4_session_get_stats", "session");
         require_arg(stats, "dsv4_session_get_stats", "stats");
-        if (stats->struct_size == 0 || stats->struct_size > sizeof(dsv4_session_stats))
-            fail(DSV4_STATUS_INVALID_ARGUMENT,
-                 "dsv4_session_get_stats: stats->struct_size must be set to sizeof(dsv4_session_stats)");
-        const size_t caller_size = stats->struct_size;
+        const size_t caller_size = out_struct_size(stats, "dsv4_session_get_stats", "stats", "dsv4_session_stats");
         const WeightTraffic& t = session->session->traffic();
         dsv4_session_stats s;
         std::memset(&s, 0, sizeof s);
@@ -35,8 +32,8 @@ DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_
     return guarded([&] {
         require_arg(out_gb_s, "dsv4_measure_read_bandwidth", "out_gb_s");
         if (n_threads < 0)
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_read_bandwidth: n_threads must be >= 0, got " +
-                                                   std::to_string(n_threads));
+            fail(DSV4_STATUS_INVALID_ARGUMENT,
+                 "dsv4_measure_read_bandwidth: n_threads must be >= 0, got " + std::to_string(n_threads));
         *out_gb_s = cpu::measure_read_bandwidth(n_threads, buffer_bytes);
     });
 }
@@ -50,6 +47,8 @@ DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, 
     });
 }
 
-DSV4_API const char* dsv4_cpu_isa(void) { return cpu::isa_name(cpu::active_isa()); }
+DSV4_API const char* dsv4_cpu_isa(void) {
+    return cpu::isa_name(cpu::active_isa());
+}
 
 }  // extern "C"

@@ -32,14 +32,8 @@ DSV4_API dsv4_status dsv4_sampler_create(const dsv4_sampler_params* params, dsv4
         *out = nullptr;
         dsv4_sampler_params p;
         dsv4_sampler_params_init(&p);
-        if (params) {
-            if (params->struct_size < offsetof(dsv4_sampler_params, n_stop_tokens) + sizeof(size_t) ||
-                params->struct_size > sizeof p)
-                fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_sampler_create: params->struct_size " +
-                                                       std::to_string(params->struct_size) +
-                                                       " is not a known size (call dsv4_sampler_params_init)");
-            std::memcpy(&p, params, params->struct_size);
-        }
+        copy_params(params, offsetof(dsv4_sampler_params, n_stop_tokens) + sizeof(size_t), p, "dsv4_sampler_create",
+                    "dsv4_sampler_params_init");
         text::SamplerParams s;
         s.temperature = p.temperature;
         s.top_k = p.top_k;
@@ -64,7 +58,9 @@ DSV4_API dsv4_status dsv4_sampler_create(const dsv4_sampler_params* params, dsv4
     });
 }
 
-DSV4_API void dsv4_sampler_free(dsv4_sampler* sampler) { delete sampler; }
+DSV4_API void dsv4_sampler_free(dsv4_sampler* sampler) {
+    delete sampler;
+}
 
 DSV4_API dsv4_status dsv4_sampler_sample(dsv4_sampler* sampler, const float* logits, size_t n_vocab,
                                          int32_t* out_token) {
@@ -131,6 +127,8 @@ DSV4_API dsv4_status dsv4_stop_matcher_flush(dsv4_stop_matcher* m, const char** 
     });
 }
 
-DSV4_API void dsv4_stop_matcher_free(dsv4_stop_matcher* m) { delete m; }
+DSV4_API void dsv4_stop_matcher_free(dsv4_stop_matcher* m) {
+    delete m;
+}
 
 }  // extern "C"

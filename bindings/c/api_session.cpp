@@ -11,9 +11,7 @@ using namespace dsv4;
 namespace {
 
 void fill_info(const SessionBytes& b, uint64_t n_ctx, uint64_t position, dsv4_session_info* info, const char* fn) {
-    if (info->struct_size == 0 || info->struct_size > sizeof(dsv4_session_info))
-        fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(fn) + ": info->struct_size must be set to sizeof(dsv4_session_info)");
-    const size_t caller_size = info->struct_size;
+    const size_t caller_size = out_struct_size(info, fn, "info", "dsv4_session_info");
     dsv4_session_info i;
     std::memset(&i, 0, sizeof i);
     i.struct_size = caller_size;
@@ -57,14 +55,8 @@ DSV4_API dsv4_status dsv4_session_create(dsv4_model* model, const dsv4_session_p
         *out_session = nullptr;
         dsv4_session_params p;
         dsv4_session_params_init(&p);
-        if (params) {
-            if (params->struct_size < offsetof(dsv4_session_params, progress_user_data) + sizeof(void*) ||
-                params->struct_size > sizeof p)
-                fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_session_create: params->struct_size " +
-                                                       std::to_string(params->struct_size) +
-                                                       " is not a known size (call dsv4_session_params_init)");
-            std::memcpy(&p, params, params->struct_size);
-        }
+        copy_params(params, offsetof(dsv4_session_params, progress_user_data) + sizeof(void*), p, "dsv4_session_create",
+                    "dsv4_session_params_init");
         SessionOptions o;
         o.n_ctx = p.n_ctx;
         o.prefill_chunk = p.prefill_chunk;
@@ -85,7 +77,9 @@ DSV4_API dsv4_status dsv4_session_create(dsv4_model* model, const dsv4_session_p
     });
 }
 
-DSV4_API void dsv4_session_destroy(dsv4_session* session) { delete session; }
+DSV4_API void dsv4_session_destroy(dsv4_session* session) {
+    delete session;
+}
 
 DSV4_API dsv4_status dsv4_session_get_info(const dsv4_session* session, dsv4_session_info* info) {
     return guarded([&] {
@@ -163,8 +157,8 @@ DSV4_API dsv4_status dsv4_session_mtp_logits(dsv4_session* session, int32_t next
         Session& s = *session->session;
         const size_t V = size_t(s.model().config().vocab_size);
         if (n < V)
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_session_mtp_logits: n = " + std::to_string(n) +
-                                                   " is less than vocab_size " + std::to_string(V));
+            fail(DSV4_STATUS_INVALID_ARGUMENT,
+                 "dsv4_session_mtp_logits: n = " + std::to_string(n) + " is less than vocab_size " + std::to_string(V));
         s.mtp_logits(next_token, out);
     });
 }

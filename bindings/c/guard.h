@@ -38,6 +38,29 @@ void require_arg(const T* p, const char* function, const char* argument) {
     if (!p) fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(function) + ": argument '" + argument + "' is NULL");
 }
 
+// The size the caller set in an output struct's struct_size (1..sizeof(T)):
+// the prefix the library fills. Anything else fails naming the argument.
+template <class T>
+size_t out_struct_size(const T* out, const std::string& function, const char* argument, const char* type) {
+    if (out->struct_size == 0 || out->struct_size > sizeof(T))
+        fail(DSV4_STATUS_INVALID_ARGUMENT,
+             function + ": " + argument + "->struct_size must be set to sizeof(" + type + ")");
+    return out->struct_size;
+}
+
+// Copies the caller's params over p (which holds the defaults) when given:
+// the first struct_size bytes, so members an older caller does not know keep
+// their defaults. struct_size must lie between min_size (the struct of the
+// first release) and sizeof(T).
+template <class T>
+void copy_params(const T* params, size_t min_size, T& p, const std::string& function, const char* init_function) {
+    if (!params) return;
+    if (params->struct_size < min_size || params->struct_size > sizeof(T))
+        fail(DSV4_STATUS_INVALID_ARGUMENT, function + ": params->struct_size " + std::to_string(params->struct_size) +
+                                               " is not a known size (call " + init_function + ")");
+    std::memcpy(&p, params, params->struct_size);
+}
+
 // Copies s into a malloc'd NUL-terminated string for the caller, freed with
 // dsv4_string_free.
 inline char* to_c_string(const std::string& s) {
