@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "cpu/fp4_fixed.h"
 #include "cpu/kernels.h"
 #include "cpu/measure.h"
 
@@ -33,12 +34,15 @@ int main(int argc, char** argv) {
     for (auto& b : w4) b = uint8_t(r());
     for (auto& b : w16) b = uint16_t(0x3F80 ^ (r() & 0x7F));
     std::vector<double> x(size_t(in * 8), 0.5);
+    std::vector<float> xf(size_t(in * 8), 0.5f);
+    Fp4FixedBuffers fixed;
+    fp4_fixed_prepare(xf.data(), in, 8, in, fixed);
     std::vector<float> y(size_t(rows * 8));
     for (Isa isa : {Isa::Avx512Fp16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (!isa_supported(isa)) continue;
         const Kernels& K = kernels_for(isa);
         for (int n : {1, 2, 4}) {
-            double t8 = 1e9, t4 = 1e9, t16 = 1e9;
+            double t8 = 1e9, t4 = 1e9, t16 = 1e9, t4i = 1e9;
             for (int rep = 0; rep < 5; ++rep) {
                 double t = now();
                 K.gemv_fp8(w8.data(), in, rows, x.data(), in, n, y.data(), rows);
@@ -46,13 +50,21 @@ int main(int argc, char** argv) {
                 t = now();
                 K.gemv_fp4(w4.data(), s4.data(), in, rows, x.data(), in, n, y.data(), rows);
                 t4 = std::min(t4, now() - t);
+                if (K.gemv_fp4_fixed) {
+                    t = now();
+                    K.gemv_fp4_fixed(w4.data(), s4.data(), in, rows, fixed.view(), x.data(), in, n, y.data(), rows);
+                    t4i = std::min(t4i, now() - t);
+                }
                 t = now();
                 K.gemv_bf16(w16.data(), in, rows / 2, x.data(), in, n, y.data(), rows);
                 t16 = std::min(t16, now() - t);
             }
-            std::printf("%-7s n=%d  FP8 %6.2f GB/s  FP4 %6.2f GB/s  BF16 %6.2f GB/s\n", isa_name(isa), n,
+            std::printf("%-7s n=%d  FP8 %6.2f GB/s  FP4 %6.2f GB/s  BF16 %6.2f GB/s", isa_name(isa), n,
                         double(w8.size()) / t8 / 1e9, double(w4.size() + s4.size()) / t4 / 1e9,
                         double(w16.size() * 2) / t16 / 1e9);
+            if (K.gemv_fp4_fixed)
+                std::printf("  FP4 integer route %6.2f GB/s", double(w4.size() + s4.size()) / t4i / 1e9);
+            std::printf("\n");
         }
     }
     std::printf("read bandwidth, 1 thread: %.2f GB/s\n", measure_read_bandwidth(1, uint64_t(1) << 30));

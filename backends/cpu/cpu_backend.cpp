@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "cpu/fp4_fixed.h"
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "error.h"
@@ -16,7 +17,9 @@ namespace {
 
 using cpu::Kernels;
 
-double e8m0_d(uint8_t e) { return double(e8m0_to_float(e)); }
+double e8m0_d(uint8_t e) {
+    return double(e8m0_to_float(e));
+}
 
 // Per-thread scratch, reused across calls (grows, never shrinks).
 template <class T>
@@ -25,7 +28,9 @@ T* scratch(std::vector<T>& v, size_t n) {
     return v.data();
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
 
 // Tasks of `chunk` rows (a multiple of `align`), about 8 per thread so a busy
 // core does not hold the others up.
@@ -51,21 +56,25 @@ std::shared_ptr<const Backend> CpuBackend::instantiate(int n_threads) const {
     return std::make_shared<CpuBackend>(n_threads);
 }
 
-int CpuBackend::threads() const { return n_threads_; }
+int CpuBackend::threads() const {
+    return n_threads_;
+}
 
 cpu::ThreadPool& CpuBackend::pool() const {
     std::call_once(pool_once_, [this] { pool_ = std::make_unique<cpu::ThreadPool>(n_threads_); });
     return *pool_;
 }
 
-void CpuBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
-                        float* y, int64_t ldy) const {
+void CpuBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
+                        int64_t ldy) const {
     if (rows <= 0 || n <= 0) return;
     if (row0 < 0 || row0 + rows > w.out)
         fail(DSV4_STATUS_INTERNAL, "rows [" + std::to_string(row0) + ", " + std::to_string(row0 + rows) +
                                        ") out of range for '" + w.weight->name + "'");
-    if (n >= kGemmMinTokens) matmul_gemm(w, row0, rows, x, ldx, n, y, ldy);
-    else matmul_gemv(w, row0, rows, x, ldx, n, y, ldy);
+    if (n >= kGemmMinTokens)
+        matmul_gemm(w, row0, rows, x, ldx, n, y, ldy);
+    else
+        matmul_gemv(w, row0, rows, x, ldx, n, y, ldy);
 }
 
 void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
@@ -123,9 +132,19 @@ void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const 
             const uint8_t* W = w.weight->data;
             const uint8_t* S = w.scale->data;
             const int64_t chunk = row_chunk(rows, T, 8, 16);
+            // The integer route where the ISA has one and x is finite.
+            thread_local cpu::Fp4FixedBuffers fixed;
+            const bool use_fixed = K.gemv_fp4_fixed && in <= cpu::kFp4FixedMaxIn &&
+                                   cpu::fp4_fixed_prepare(x, ldx, n, in, fixed, K.fp4_fixed_digits);
+            const cpu::Fp4FixedX fx = fixed.view();
             pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
                 const int64_t a = t * chunk, b = std::min(rows, a + chunk);
-                K.gemv_fp4(W + (row0 + a) * (in / 2), S + (row0 + a) * (in / 32), in, b - a, xd, in, n, y + a, ldy);
+                const uint8_t* wa = W + (row0 + a) * (in / 2);
+                const uint8_t* sa = S + (row0 + a) * (in / 32);
+                if (use_fixed)
+                    K.gemv_fp4_fixed(wa, sa, in, b - a, fx, xd, in, n, y + a, ldy);
+                else
+                    K.gemv_fp4(wa, sa, in, b - a, xd, in, n, y + a, ldy);
             });
             return;
         }
@@ -168,14 +187,16 @@ void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const 
                 const int64_t row = row0 + a + r;
                 double* dst = wbuf + r * kKc;
                 switch (w.format) {
-                    case LinearFormat::BF16: K.decode_bf16(w.weight->as<uint16_t>() + row * in + k0, kb, dst); break;
+                    case LinearFormat::BF16:
+                        K.decode_bf16(w.weight->as<uint16_t>() + row * in + k0, kb, dst);
+                        break;
                     case LinearFormat::FP8:
                         K.decode_fp8(w.weight->data + row * in + k0, kb,
                                      e8m0_d(w.scale->data[(row / 128) * scols + k0 / 128]) * K.fp8_x_factor, dst);
                         break;
                     case LinearFormat::FP4:
-                        K.decode_fp4(w.weight->data + row * (in / 2) + k0 / 2, w.scale->data + row * (in / 32) + k0 / 32,
-                                     kb, dst);
+                        K.decode_fp4(w.weight->data + row * (in / 2) + k0 / 2,
+                                     w.scale->data + row * (in / 32) + k0 / 32, kb, dst);
                         break;
                 }
             }

@@ -13,8 +13,10 @@ Isa detect() {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512dq"))
-        return __builtin_cpu_supports("avx512fp16") && __builtin_cpu_supports("avx512vbmi") ? Isa::Avx512Fp16
-                                                                                            : Isa::Avx512;
+        return __builtin_cpu_supports("avx512fp16") && __builtin_cpu_supports("avx512vbmi") &&
+                       __builtin_cpu_supports("avx512vnni")
+                   ? Isa::Avx512Fp16
+                   : Isa::Avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
         return Isa::Avx2;
     return Isa::Scalar;

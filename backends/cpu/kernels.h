@@ -5,6 +5,8 @@
 // by the order of additions. The model snaps activations onto FP8 / FP4 grids
 // (quant_sim), and float accumulation moves values across grid midpoints
 // often enough to break the golden conformance vectors; double does not.
+// The one exception, FP4 on AVX512-VNNI, sums exact integers on activations
+// rounded to 39 bits (fp4_fixed.h).
 //
 // One table per ISA, each compiled in its own translation unit with a GCC
 // target pragma; kernels() picks the best the CPU supports (lowered by the
@@ -12,14 +14,15 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace dsv4::cpu {
 
 enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Avx512Fp16 = 3 };
 
 const char* isa_name(Isa isa);
-// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ, and AVX512-FP16 and
-// AVX512-VBMI for the avx512fp16 tier; AVX2 needs FMA and F16C).
+// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ, and AVX512-FP16,
+// AVX512-VBMI and AVX512-VNNI for the avx512fp16 tier; AVX2 needs FMA and F16C).
 Isa detected_isa();
 bool isa_supported(Isa isa);
 // The ISA in use: detected_isa(), lowered by DSV4_CPU_ISA when set, or as
@@ -28,6 +31,10 @@ Isa active_isa();
 // For tests: forces an ISA (clamped to what the CPU supports); returns the
 // one now active.
 Isa set_active_isa(Isa isa);
+
+// FP4 rows through integer dot products (AVX512-VNNI), see fp4_fixed.h:
+// each token's activations as a fixed-point vector.
+struct Fp4FixedX;
 
 // Activations of a matmul call are converted once to double, [n][ldx].
 //  - BF16 / FP8 kernels read x as is; FP8 expects x already multiplied by the
@@ -65,6 +72,13 @@ struct Kernels {
     void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
     // Sum of n floats read with full-width loads: the bandwidth probe.
     float (*read_sum)(const float* p, int64_t n);
+    // gemv_fp4 on fixed-point activations (null where the ISA has no VNNI
+    // table). Rows whose block scales span more than kFp4FixedSpread
+    // binades, or hold a NaN scale, take gemv_fp4's route on x (paired).
+    void (*gemv_fp4_fixed)(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const Fp4FixedX& fx,
+                           const double* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
+    // Its activations: fp4_fixed_digits_portable, vectorised (same bytes).
+    bool (*fp4_fixed_digits)(const float* x, int64_t in, int8_t* digits, int* exp, int64_t* digit_sums);
 };
 
 const Kernels& kernels();  // for active_isa()

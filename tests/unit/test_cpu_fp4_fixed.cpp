@@ -1,0 +1,225 @@
+// The FP4 integer route (AVX512-VNNI, backends/cpu/fp4_fixed.h): the
+// fixed-point digits of the activations, the kernel against the reference
+// backend within the route's stated error bound, exact results where the
+// activations lie on the grid, the rows it must hand to the double kernel
+// (scale spans over 3 binades, NaN scales), and non-finite activations.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "cpu/cpu_backend.h"
+#include "cpu/fp4_fixed.h"
+#include "cpu/kernels.h"
+#include "quant.h"
+#include "reference/reference_backend.h"
+
+using namespace dsv4;
+
+namespace {
+
+const cpu::Kernels* vnni_table() {
+    const cpu::Kernels& k = cpu::kernels_for(cpu::detected_isa());
+    return k.gemv_fp4_fixed ? &k : nullptr;
+}
+
+struct IsaGuard {
+    cpu::Isa saved = cpu::active_isa();
+    ~IsaGuard() { cpu::set_active_isa(saved); }
+};
+
+// An FP4 Linear over owned bytes; row r's scales are base[r] + (0..spread[r]).
+struct Fp4Linear {
+    Tensor weight, scale;
+    std::vector<uint8_t> w, s;
+    Linear lin;
+    Fp4Linear(int64_t out, int64_t in, const std::vector<int>& base, const std::vector<int>& spread,
+              std::mt19937& rng) {
+        w.resize(size_t(out * in / 2));
+        s.resize(size_t(out * in / 32));
+        for (auto& b : w) b = uint8_t(rng());
+        for (int64_t r = 0; r < out; ++r) {
+            std::uniform_int_distribution<int> d(0, spread[size_t(r)]);
+            for (int64_t b = 0; b < in / 32; ++b) s[size_t(r * (in / 32) + b)] = uint8_t(base[size_t(r)] + d(rng));
+            // Make the span exact: the row's first block takes the top.
+            s[size_t(r * (in / 32))] = uint8_t(base[size_t(r)] + spread[size_t(r)]);
+        }
+        weight.name = "fixed.weight";
+        weight.dtype = DType::I8;
+        weight.data = w.data();
+        weight.nbytes = w.size();
+        scale.name = "fixed.scale";
+        scale.dtype = DType::F8_E8M0;
+        scale.data = s.data();
+        scale.nbytes = s.size();
+        lin.format = LinearFormat::FP4;
+        lin.out = out;
+        lin.in = in;
+        lin.weight = &weight;
+        lin.scale = &scale;
+    }
+    // sum_i |w_i| * scale_i of row r.
+    double abs_sum(int64_t r) const {
+        double a = 0;
+        for (int64_t i = 0; i < lin.in; ++i) {
+            const uint8_t byte = w[size_t(r * lin.in / 2 + i / 2)];
+            const uint8_t nib = i % 2 ? byte >> 4 : byte & 0xF;
+            a += std::fabs(double(fp4_e2m1_to_float(nib))) *
+                 double(e8m0_to_float(s[size_t(r * (lin.in / 32) + i / 32)]));
+        }
+        return a;
+    }
+};
+
+std::vector<float> normal_floats(size_t n, std::mt19937& rng, float sd = 1.0f) {
+    std::normal_distribution<float> nd(0.0f, sd);
+    std::vector<float> v(n);
+    for (auto& x : v) x = nd(rng);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("fp4 fixed digits: the vector version gives the portable bytes, and they rebuild x", "[cpu][kernels]") {
+    const cpu::Kernels* K = vnni_table();
+    if (!K) WARN("this CPU has no AVX512-VNNI table: only the portable digits are checked");
+    std::mt19937 rng(3);
+    for (int64_t in : {32, 64, 96, 4096}) {
+        for (int kind = 0; kind < 4; ++kind) {
+            INFO("in " << in << " kind " << kind);
+            std::vector<float> x = normal_floats(size_t(in), rng);
+            if (kind == 1)
+                for (auto& v : x) v = 0.0f;
+            if (kind == 2)  // spans 60 binades: small ones fall below the grid
+                for (size_t i = 0; i < x.size(); ++i) x[i] = std::ldexp(x[i], int(i % 60) - 30);
+            if (kind == 3) x[size_t(in / 3)] = -std::numeric_limits<float>::max();
+            const int64_t ld = (in + 63) / 64 * cpu::kFp4Limbs * 64;
+            std::vector<int8_t> d1(size_t(ld), 7), d2(size_t(ld), 9);
+            int e1 = 0, e2 = 0;
+            int64_t s1[cpu::kFp4Limbs], s2[cpu::kFp4Limbs];
+            REQUIRE(cpu::fp4_fixed_digits_portable(x.data(), in, d1.data(), &e1, s1));
+            // Rebuild every input from its digits: within half a grid step.
+            float m = 0;
+            for (float v : x) m = std::max(m, std::fabs(v));
+            for (int64_t i = 0; i < in; ++i) {
+                const int64_t c = i / 64, j = i % 64, pos = (j & 1) ? 32 + j / 2 : j / 2;
+                double X = 0;
+                for (int k = cpu::kFp4Limbs - 1; k >= 0; --k)
+                    X = X * 256 + d1[size_t(c * cpu::kFp4Limbs * 64 + k * 64 + pos)];
+                REQUIRE(std::fabs(X) <= std::ldexp(1.0, 38));
+                REQUIRE(std::fabs(std::ldexp(X, e1) - double(x[size_t(i)])) <= std::ldexp(1.0, e1 - 1));
+            }
+            if (m > 0) REQUIRE(std::ldexp(1.0, e1) <= double(m) * std::ldexp(1.0, -37));
+            if (!K) continue;
+            REQUIRE(K->fp4_fixed_digits(x.data(), in, d2.data(), &e2, s2));
+            CHECK(e1 == e2);
+            CHECK(std::memcmp(s1, s2, sizeof s1) == 0);
+            CHECK(std::memcmp(d1.data(), d2.data(), d1.size()) == 0);
+        }
+    }
+    for (float bad : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+        std::vector<float> x(96, 1.0f);
+        x[50] = bad;
+        std::vector<int8_t> d(size_t(2 * cpu::kFp4Limbs * 64));
+        int e;
+        int64_t s[cpu::kFp4Limbs];
+        CHECK_FALSE(cpu::fp4_fixed_digits_portable(x.data(), 96, d.data(), &e, s));
+        if (K) CHECK_FALSE(K->fp4_fixed_digits(x.data(), 96, d.data(), &e, s));
+    }
+}
+
+TEST_CASE("fp4 integer route: within its error bound of the reference, mixed with fallback rows", "[cpu][kernels]") {
+    const cpu::Kernels* K = vnni_table();
+    if (!K) {
+        WARN("this CPU has no AVX512-VNNI table: the FP4 integer route is not built for it");
+        return;
+    }
+    std::mt19937 rng(17);
+    for (int64_t in : {32, 96, 288, 2048})
+        for (int64_t n = 1; n <= 5; ++n) {
+            INFO("in " << in << " n " << n);
+            const int64_t out = 41;
+            std::vector<int> base(out), spread(out);
+            for (int64_t r = 0; r < out; ++r) {
+                base[size_t(r)] = 110 + int(rng() % 30);
+                spread[size_t(r)] = int(rng() % 4);  // 0..3: the integer route
+            }
+            // Rows the route must hand to the double kernel: a span of 4, of 12, a NaN scale.
+            spread[5] = 4;
+            spread[6] = 12;
+            Fp4Linear w(out, in, base, spread, rng);
+            if (in >= 64) w.s[size_t(7 * (in / 32) + 1)] = 0xFF;
+            auto x = normal_floats(size_t(n * in), rng);
+            x[size_t(in / 2)] = 40.0f;  // an outlier sets the grid
+            std::vector<float> want(size_t(n * out)), got(size_t(n * out));
+            ReferenceBackend ref;
+            ref.matmul(w.lin, 0, out, x.data(), in, n, want.data(), out);
+            cpu::Fp4FixedBuffers fb;
+            REQUIRE(cpu::fp4_fixed_prepare(x.data(), in, n, in, fb, K->fp4_fixed_digits));
+            std::vector<double> xd(size_t(n * in)), tmp(static_cast<size_t>(in));
+            for (int64_t t = 0; t < n; ++t) {
+                for (int64_t i = 0; i < in; ++i) tmp[size_t(i)] = x[size_t(t * in + i)];
+                cpu::fp4_pair_x(tmp.data(), in, xd.data() + t * in);
+            }
+            K->gemv_fp4_fixed(w.w.data(), w.s.data(), in, out, fb.view(), xd.data(), in, n, got.data(), out);
+            for (int64_t t = 0; t < n; ++t) {
+                float m = 0;
+                for (int64_t i = 0; i < in; ++i) m = std::max(m, std::fabs(x[size_t(t * in + i)]));
+                for (int64_t r = 0; r < out; ++r) {
+                    const float g = got[size_t(t * out + r)], e = want[size_t(t * out + r)];
+                    INFO("token " << t << " row " << r << ": " << g << " vs " << e);
+                    if (r == 7 && in >= 64) {
+                        CHECK(std::isnan(g));
+                        CHECK(std::isnan(e));
+                        continue;
+                    }
+                    // Rounding x onto the grid 2^exp (<= 2^-38 max|x|), then one float rounding.
+                    const double bound = std::ldexp(double(m), -38) * w.abs_sum(r) + 1.2e-7 * std::fabs(double(e));
+                    REQUIRE(std::fabs(double(g) - double(e)) <= bound);
+                    if (r == 5 || r == 6) REQUIRE(std::fabs(g - e) <= 2e-7f * std::fabs(e) + 1e-30f);
+                }
+            }
+        }
+}
+
+TEST_CASE("fp4 integer route: exact when the activations lie on its grid", "[cpu][kernels]") {
+    const cpu::Kernels* K = vnni_table();
+    if (!K) {
+        WARN("this CPU has no AVX512-VNNI table: the FP4 integer route is not built for it");
+        return;
+    }
+    IsaGuard guard;
+    cpu::set_active_isa(K->isa);
+    std::mt19937 rng(23);
+    const int64_t out = 64, in = 4096, n = 2;
+    std::vector<int> base(out), spread(out);
+    for (int64_t r = 0; r < out; ++r) {
+        base[size_t(r)] = 120 + int(r % 9);
+        spread[size_t(r)] = int(r % 4);
+    }
+    Fp4Linear w(out, in, base, spread, rng);
+    // Integers below 2^20 times 2^-12: every sum is exact in double and on the grid.
+    std::vector<float> x(size_t(n * in));
+    for (auto& v : x) v = std::ldexp(float(int(rng() % (1u << 21)) - (1 << 20)), -12);
+    std::vector<float> want(size_t(n * out)), got(size_t(n * out));
+    ReferenceBackend ref;
+    ref.matmul(w.lin, 0, out, x.data(), in, n, want.data(), out);
+    CpuBackend cpu(2);
+    cpu.matmul(w.lin, 0, out, x.data(), in, n, got.data(), out);
+    for (size_t i = 0; i < got.size(); ++i) {
+        INFO("element " << i);
+        REQUIRE(got[i] == want[i]);
+    }
+    // A NaN activation takes the double route, which carries it like the reference.
+    x[100] = std::numeric_limits<float>::quiet_NaN();
+    ref.matmul(w.lin, 0, out, x.data(), in, n, want.data(), out);
+    cpu.matmul(w.lin, 0, out, x.data(), in, n, got.data(), out);
+    for (size_t i = 0; i < got.size(); ++i) {
+        INFO("element " << i);
+        REQUIRE(std::isnan(got[i]) == std::isnan(want[i]));
+        if (!std::isnan(want[i])) REQUIRE(got[i] == want[i]);
+    }
+}
