@@ -1,5 +1,6 @@
 #include "cpu/thread_pool.h"
 
+#include <chrono>
 #include <exception>
 
 #include <unistd.h>
@@ -12,7 +13,16 @@ inline void cpu_relax() {
     __builtin_ia32_pause();
 #endif
 }
-constexpr int kSpinIters = 1000;  // tens of microseconds of pause before sleeping
+// A worker spins this long after a job before it sleeps. Decode runs a few
+// hundred jobs per token with serial work between them (norms, routing,
+// attention bookkeeping): a worker that fell asleep in those gaps costs a
+// futex wake-up per job. Flash-shape decode at 2 threads, back to back:
+// 15 us of spinning 7.26-7.81 tok/s, 300 us 8.46-8.72, 2 ms 7.77-8.37
+// (interleaved on a busier host: 15 us 6.3-8.2, 300 us 7.1-8.2).
+constexpr auto kSpinTime = std::chrono::microseconds(300);
+// The submitter's wait for tasks other threads took: pauses (about 15 ns
+// each here) before it yields.
+constexpr int kSpinIters = 1000;
 }  // namespace
 
 int ThreadPool::hardware_threads() {
@@ -66,9 +76,11 @@ void ThreadPool::worker(int id) {
     uint64_t seen = 0;
     for (;;) {
         uint64_t g = generation_.load(std::memory_order_acquire);
-        for (int i = 0; g == seen && i < kSpinIters; ++i) {
+        const auto spin_end = std::chrono::steady_clock::now() + kSpinTime;
+        for (int i = 1; g == seen; ++i) {
             cpu_relax();
             g = generation_.load(std::memory_order_acquire);
+            if (i % 64 == 0 && std::chrono::steady_clock::now() > spin_end) break;
         }
         if (g == seen) {
             std::unique_lock<std::mutex> lk(m_);
@@ -105,13 +117,17 @@ void ThreadPool::run(int64_t n_tasks, TaskFn fn, void* ctx) {
     participate(job, 0);
     // Tasks other threads took may still run.
     for (int i = 0; job.done.load(std::memory_order_acquire) < n_tasks; ++i) {
-        if (i < kSpinIters) cpu_relax();
-        else std::this_thread::yield();
+        if (i < kSpinIters)
+            cpu_relax();
+        else
+            std::this_thread::yield();
     }
     job_.store(nullptr, std::memory_order_seq_cst);
     for (int i = 0; inside_.load(std::memory_order_seq_cst) != 0; ++i) {
-        if (i < kSpinIters) cpu_relax();
-        else std::this_thread::yield();
+        if (i < kSpinIters)
+            cpu_relax();
+        else
+            std::this_thread::yield();
     }
     if (job.error) std::rethrow_exception(job.error);
 }
