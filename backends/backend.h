@@ -16,21 +16,21 @@ struct BackendCaps {
     bool bf16_weights = true;
     bool fp8_weights = true;
     bool fp4_weights = true;
-    bool simd = false;         // uses vector instructions beyond what the compiler emits for scalar code
+    bool simd = false;  // uses vector instructions beyond what the compiler emits for scalar code
     bool multithreaded = false;
 };
 
 // One query's sparse attention over gathered key/value rows (keys and values
 // are the same vectors: shared-KV MQA).
 struct SparseAttentionArgs {
-    const float* q = nullptr;             // [n_heads, dim]
+    const float* q = nullptr;  // [n_heads, dim]
     int n_heads = 0;
     int dim = 0;
-    const float* const* kv = nullptr;     // n_kv row pointers, each [dim]
+    const float* const* kv = nullptr;  // n_kv row pointers, each [dim]
     int64_t n_kv = 0;
-    const float* sink = nullptr;          // [n_heads] learned logit of the empty "sink" key
-    float scale = 1.0f;                   // softmax scale
-    float* out = nullptr;                 // [n_heads, dim]
+    const float* sink = nullptr;  // [n_heads] learned logit of the empty "sink" key
+    float scale = 1.0f;           // softmax scale
+    float* out = nullptr;         // [n_heads, dim]
 };
 
 class Backend {
@@ -44,8 +44,8 @@ public:
 
     // y[i][r - row0] = W[r, :] . x[i] for r in [row0, row0 + rows), i < n.
     // W stays in its checkpoint format (BF16 / FP8 block scales / packed FP4).
-    virtual void matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
-                        float* y, int64_t ldy) const = 0;
+    virtual void matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
+                        int64_t ldy) const = 0;
 
     // y[i] = M . x[i] * (1 / sqrt(mean(x[i]^2) + eps)) with M an F32 matrix
     // [n_out, width]: the hyper-connection mixes.
@@ -75,6 +75,11 @@ public:
     virtual void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
                             float* y) const = 0;
 };
+
+// The expert FFN's activation between w1 / w3 and w2, shared by backends:
+// h[j] = route_w * silu(min(gate[j], L)) * clamp(up[j], -L, L) for j < count
+// (limit <= 0: no clamp).
+void expert_activation(const float* gate, const float* up, int64_t count, float limit, float route_w, float* h);
 
 // The registry of compiled-in backends.
 const std::vector<const Backend*>& all_backends();

@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "cpu/fp4_fixed.h"
+#include "cpu/gemv_plan.h"
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "error.h"
@@ -30,14 +30,6 @@ T* scratch(std::vector<T>& v, size_t n) {
 
 int64_t ceil_div(int64_t a, int64_t b) {
     return (a + b - 1) / b;
-}
-
-// Tasks of `chunk` rows (a multiple of `align`), about 8 per thread so a busy
-// core does not hold the others up.
-int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
-    int64_t c = ceil_div(rows, int64_t(threads) * 8);
-    c = std::max(c, min_rows);
-    return ceil_div(c, align) * align;
 }
 
 }  // namespace
@@ -79,76 +71,10 @@ void CpuBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float
 
 void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                              float* y, int64_t ldy) const {
-    const Kernels& K = cpu::kernels();
-    const int64_t in = w.in;
-    // Activations in double, once per call; FP4 in its paired layout.
-    thread_local std::vector<double> xbuf;
-    double* xd = scratch(xbuf, size_t(n * in) + (w.format == LinearFormat::FP4 ? size_t(in) : 0));
-    for (int64_t i = 0; i < n; ++i)
-        for (int64_t k = 0; k < in; ++k) xd[i * in + k] = x[i * ldx + k];
-    if (w.format == LinearFormat::FP4) {
-        double* tmp = xd + n * in;
-        for (int64_t i = 0; i < n; ++i) {
-            std::copy_n(xd + i * in, in, tmp);
-            cpu::fp4_pair_x(tmp, in, xd + i * in);
-        }
-    }
-    const int T = threads();
-    switch (w.format) {
-        case LinearFormat::BF16: {
-            const uint16_t* W = w.weight->as<uint16_t>();
-            const int64_t chunk = row_chunk(rows, T, 16, 32);
-            pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
-                const int64_t a = t * chunk, b = std::min(rows, a + chunk);
-                K.gemv_bf16(W + (row0 + a) * in, in, b - a, xd, in, n, y + a, ldy);
-            });
-            return;
-        }
-        case LinearFormat::FP8: {
-            // Tasks follow the 128-row scale blocks: each folds its block's
-            // scales (and the decode factor) into a copy of x.
-            const uint8_t* W = w.weight->data;
-            const uint8_t* S = w.scale->data;
-            const int64_t scols = ceil_div(in, 128);
-            const int64_t b0 = row0 / 128, b1 = (row0 + rows - 1) / 128;
-            pool().for_each(b1 - b0 + 1, [&](int64_t t, int) {
-                const int64_t blk = b0 + t;
-                const int64_t a = std::max(row0, blk * 128), b = std::min(row0 + rows, blk * 128 + 128);
-                thread_local std::vector<double> xsbuf;
-                double* xs = scratch(xsbuf, size_t(n * in));
-                const uint8_t* s = S + blk * scols;
-                for (int64_t c = 0; c < scols; ++c) {
-                    const double f = e8m0_d(s[c]) * K.fp8_x_factor;
-                    const int64_t k1 = std::min(in, c * 128 + 128);
-                    for (int64_t i = 0; i < n; ++i)
-                        for (int64_t k = c * 128; k < k1; ++k) xs[i * in + k] = xd[i * in + k] * f;
-                }
-                K.gemv_fp8(W + a * in, in, b - a, xs, in, n, y + (a - row0), ldy);
-            });
-            return;
-        }
-        case LinearFormat::FP4: {
-            if (in % 32) fail(DSV4_STATUS_INTERNAL, "FP4 weight '" + w.weight->name + "' has in % 32 != 0");
-            const uint8_t* W = w.weight->data;
-            const uint8_t* S = w.scale->data;
-            const int64_t chunk = row_chunk(rows, T, 8, 16);
-            // The integer route where the ISA has one and x is finite.
-            thread_local cpu::Fp4FixedBuffers fixed;
-            const bool use_fixed = K.gemv_fp4_fixed && in <= cpu::kFp4FixedMaxIn &&
-                                   cpu::fp4_fixed_prepare(x, ldx, n, in, fixed, K.fp4_fixed_digits);
-            const cpu::Fp4FixedX fx = fixed.view();
-            pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
-                const int64_t a = t * chunk, b = std::min(rows, a + chunk);
-                const uint8_t* wa = W + (row0 + a) * (in / 2);
-                const uint8_t* sa = S + (row0 + a) * (in / 32);
-                if (use_fixed)
-                    K.gemv_fp4_fixed(wa, sa, in, b - a, fx, xd, in, n, y + a, ldy);
-                else
-                    K.gemv_fp4(wa, sa, in, b - a, xd, in, n, y + a, ldy);
-            });
-            return;
-        }
-    }
+    thread_local cpu::GemvPlan plan_tl;
+    cpu::GemvPlan& plan = plan_tl;  // the caller's, in every thread
+    plan.prepare(cpu::kernels(), w, row0, rows, x, ldx, n, y, ldy, threads());
+    pool().for_each(plan.tasks(), [&](int64_t t, int) { plan.run_task(t); });
 }
 
 void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
@@ -285,18 +211,8 @@ void CpuBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x,
     float* out = up + n * I;
     matmul(e.w1, 0, I, x, D, n, gate, I);
     matmul(e.w3, 0, I, x, D, n, up, I);
-    for (int64_t i = 0; i < n; ++i) {
-        const float rw = route_w ? route_w[i] : 1.0f;
-        for (int64_t j = 0; j < I; ++j) {
-            float gt = gate[i * I + j], u = up[i * I + j];
-            if (limit > 0) {
-                u = std::min(std::max(u, -limit), limit);
-                gt = std::min(gt, limit);
-            }
-            const float silu = gt / (1.0f + std::exp(-gt));
-            gate[i * I + j] = rw * (silu * u);
-        }
-    }
+    for (int64_t i = 0; i < n; ++i)
+        expert_activation(gate + i * I, up + i * I, I, limit, route_w ? route_w[i] : 1.0f, gate + i * I);
     matmul(e.w2, 0, D, gate, I, n, out, D);
     for (int64_t k = 0; k < n * D; ++k) y[k] += out[k];
 }

@@ -15,7 +15,7 @@ namespace dsv4 {
 
 namespace cpu {
 class ThreadPool;
-}
+}  // namespace cpu
 
 class CpuBackend : public ReferenceBackend {
 public:

@@ -123,24 +123,15 @@ void ReferenceBackend::indexer_scores(const float* q, const float* w, int heads,
     }
 }
 
-void ReferenceBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n,
-                                  const float* route_w, float* y) const {
+void ReferenceBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
+                                  float* y) const {
     const int64_t I = e.w1.out, D = e.w1.in;
     std::vector<float> gate(size_t(n * I)), up(size_t(n * I)), out(size_t(n * D));
     matmul(e.w1, 0, I, x, D, n, gate.data(), I);
     matmul(e.w3, 0, I, x, D, n, up.data(), I);
-    for (int64_t i = 0; i < n; ++i) {
-        const float rw = route_w ? route_w[i] : 1.0f;
-        for (int64_t j = 0; j < I; ++j) {
-            float gt = gate[size_t(i * I + j)], u = up[size_t(i * I + j)];
-            if (limit > 0) {
-                u = std::min(std::max(u, -limit), limit);
-                gt = std::min(gt, limit);
-            }
-            const float silu = gt / (1.0f + std::exp(-gt));
-            gate[size_t(i * I + j)] = rw * (silu * u);
-        }
-    }
+    for (int64_t i = 0; i < n; ++i)
+        expert_activation(gate.data() + i * I, up.data() + i * I, I, limit, route_w ? route_w[i] : 1.0f,
+                          gate.data() + i * I);
     matmul(e.w2, 0, D, gate.data(), I, n, out.data(), D);
     for (int64_t k = 0; k < n * D; ++k) y[k] += out[size_t(k)];
 }

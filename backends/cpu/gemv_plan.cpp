@@ -1,0 +1,111 @@
+#include "cpu/gemv_plan.h"
+
+#include <algorithm>
+
+#include "error.h"
+#include "quant.h"
+
+namespace dsv4::cpu {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+// Tasks of `chunk` rows (a multiple of `align`), about 8 per thread so a busy
+// core does not hold the others up.
+int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
+    int64_t c = ceil_div(rows, int64_t(threads) * 8);
+    c = std::max(c, min_rows);
+    return ceil_div(c, align) * align;
+}
+
+template <class T>
+T* scratch(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+}
+
+}  // namespace
+
+void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx,
+                       int64_t n, float* y, int64_t ldy, int threads) {
+    k_ = &k;
+    w_ = &w;
+    row0_ = row0;
+    rows_ = rows;
+    n_ = n;
+    y_ = y;
+    ldy_ = ldy;
+    const int64_t in = w.in;
+    if (w.format == LinearFormat::FP4 && in % 32)
+        fail(DSV4_STATUS_INTERNAL, "FP4 weight '" + w.weight->name + "' has in % 32 != 0");
+    // Activations in double; FP4 in its paired layout.
+    const bool fp4 = w.format == LinearFormat::FP4;
+    double* xd = scratch(xd_, size_t(n * in) + (fp4 ? size_t(in) : 0));
+    for (int64_t i = 0; i < n; ++i) {
+        double* dst = fp4 ? xd + n * in : xd + i * in;
+        for (int64_t j = 0; j < in; ++j) dst[j] = x[i * ldx + j];
+        if (fp4) fp4_pair_x(dst, in, xd + i * in);
+    }
+    use_fixed_ =
+        fp4 && k.gemv_fp4_fixed && in <= kFp4FixedMaxIn && fp4_fixed_prepare(x, ldx, n, in, fixed_, k.fp4_fixed_digits);
+    switch (w.format) {
+        case LinearFormat::BF16:
+            chunk_ = row_chunk(rows, threads, 16, 32);
+            tasks_ = ceil_div(rows, chunk_);
+            break;
+        case LinearFormat::FP8:
+            // Tasks follow the 128-row scale blocks: each folds its block's
+            // scales (and the decode factor) into a copy of x.
+            tasks_ = (row0 + rows - 1) / 128 - row0 / 128 + 1;
+            break;
+        case LinearFormat::FP4:
+            chunk_ = row_chunk(rows, threads, 8, 16);
+            tasks_ = ceil_div(rows, chunk_);
+            break;
+    }
+}
+
+void GemvPlan::run_task(int64_t t) const {
+    const Kernels& K = *k_;
+    const Linear& w = *w_;
+    const int64_t in = w.in;
+    const double* xd = xd_.data();
+    switch (w.format) {
+        case LinearFormat::BF16: {
+            const int64_t a = t * chunk_, b = std::min(rows_, a + chunk_);
+            K.gemv_bf16(w.weight->as<uint16_t>() + (row0_ + a) * in, in, b - a, xd, in, n_, y_ + a, ldy_);
+            return;
+        }
+        case LinearFormat::FP8: {
+            const int64_t blk = row0_ / 128 + t;
+            const int64_t a = std::max(row0_, blk * 128), b = std::min(row0_ + rows_, blk * 128 + 128);
+            const int64_t scols = ceil_div(in, 128);
+            thread_local std::vector<double> xsbuf;
+            double* xs = scratch(xsbuf, size_t(n_ * in));
+            const uint8_t* s = w.scale->data + blk * scols;
+            for (int64_t c = 0; c < scols; ++c) {
+                const double f = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
+                const int64_t k1 = std::min(in, c * 128 + 128);
+                for (int64_t i = 0; i < n_; ++i)
+                    for (int64_t k = c * 128; k < k1; ++k) xs[i * in + k] = xd[i * in + k] * f;
+            }
+            K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, in, n_, y_ + (a - row0_), ldy_);
+            return;
+        }
+        case LinearFormat::FP4: {
+            const int64_t a = t * chunk_, b = std::min(rows_, a + chunk_);
+            const uint8_t* wa = w.weight->data + (row0_ + a) * (in / 2);
+            const uint8_t* sa = w.scale->data + (row0_ + a) * (in / 32);
+            if (use_fixed_)
+                K.gemv_fp4_fixed(wa, sa, in, b - a, fixed_.view(), xd, in, n_, y_ + a, ldy_);
+            else
+                K.gemv_fp4(wa, sa, in, b - a, xd, in, n_, y_ + a, ldy_);
+            return;
+        }
+    }
+}
+
+}  // namespace dsv4::cpu

@@ -1,0 +1,34 @@
+// One gemv-sized product (fewer tokens than the packed GEMM takes) prepared
+// for the thread pool: the activations converted once for the weight's kernel
+// (double, FP4 paired, FP4 fixed-point digits), then tasks of rows that any
+// thread may run.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cpu/fp4_fixed.h"
+#include "cpu/kernels.h"
+#include "weights.h"
+
+namespace dsv4::cpu {
+
+class GemvPlan {
+public:
+    // y[i * ldy + r - row0] = W[r] . x[i] for r in [row0, row0 + rows), i < n.
+    void prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
+                 float* y, int64_t ldy, int threads);
+    int64_t tasks() const { return tasks_; }
+    void run_task(int64_t t) const;
+
+private:
+    const Kernels* k_ = nullptr;
+    const Linear* w_ = nullptr;
+    int64_t row0_ = 0, rows_ = 0, n_ = 0, ldy_ = 0, chunk_ = 0, tasks_ = 0;
+    float* y_ = nullptr;
+    std::vector<double> xd_;  // [n][in]: FP4 paired
+    Fp4FixedBuffers fixed_;
+    bool use_fixed_ = false;
+};
+
+}  // namespace dsv4::cpu
