@@ -2,6 +2,7 @@
 // here from the model's dims, the thread pool, and `dsv4 bench --json`.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <set>
@@ -192,4 +193,14 @@ TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]"
         CHECK(j[key].get<double>() > 0);
     }
     CHECK(j["threads"].get<int>() == 2);
+    // The roofline is the better of two bandwidth probes.
+    REQUIRE(j.contains("bandwidth_probes_gb_s"));
+    const auto probes = j["bandwidth_probes_gb_s"].get<std::vector<double>>();
+    REQUIRE(probes.size() == 2);
+    CHECK(probes[0] > 0);
+    CHECK(probes[1] > 0);
+    CHECK(j["bandwidth_gb_s"].get<double>() == std::max(probes[0], probes[1]));
+    CHECK(j["decode_efficiency"].get<double>() ==
+          Approx(j["bytes_per_token"].get<double>() * j["decode_tok_s"].get<double>() /
+                 (j["bandwidth_gb_s"].get<double>() * 1e9)));
 }
