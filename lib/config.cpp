@@ -1,6 +1,9 @@
 #include "config.h"
 
+#include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +20,9 @@ class Reader {
 public:
     Reader(const json& j, const std::string& origin) : j_(j), origin_(origin) {}
 
+    [[noreturn]] void out_of_range(const std::string& key, const std::string& shown, int64_t lo, int64_t hi) const {
+        bad(key, "= " + shown + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
     [[noreturn]] void bad(const std::string& key, const std::string& what) const {
         fail(DSV4_STATUS_FORMAT, origin_ + ": key '" + key + "' " + what);
     }
@@ -48,15 +54,23 @@ public:
 
     int64_t check_int(const std::string& key, const json& v, int64_t lo, int64_t hi) const {
         int64_t x = 0;
-        if (v.is_number_integer()) {
+        if (v.is_number_unsigned()) {
+            const uint64_t u = v.get<uint64_t>();
+            if (u > uint64_t(std::numeric_limits<int64_t>::max())) out_of_range(key, std::to_string(u), lo, hi);
+            x = int64_t(u);
+        } else if (v.is_number_integer()) {
             x = v.get<int64_t>();
-        } else if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>()))) {
-            x = static_cast<int64_t>(v.get<double>());
+        } else if (v.is_number_float()) {
+            // Range first: converting a double outside int64 is undefined (the
+            // fuzzer found 1.28889e+25).
+            const double d = v.get<double>();
+            if (!std::isfinite(d) || d != std::floor(d)) bad(key, "must be an integer");
+            if (d < double(lo) || d > double(hi) || std::fabs(d) >= 0x1p62) out_of_range(key, json(d).dump(), lo, hi);
+            x = int64_t(d);
         } else {
             bad(key, "must be an integer");
         }
-        if (x < lo || x > hi)
-            bad(key, "= " + std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        if (x < lo || x > hi) out_of_range(key, std::to_string(x), lo, hi);
         return x;
     }
     double check_number(const std::string& key, const json& v) const {
@@ -108,7 +122,8 @@ ModelConfig parse_config(const std::string& text, const std::string& origin) {
         if (!s->is_string()) r.bad("scoring_func", "must be a string");
         c.scoring_func = s->get<std::string>();
         if (c.scoring_func != "sqrtsoftplus")
-            fail(DSV4_STATUS_UNSUPPORTED, origin + ": scoring_func '" + c.scoring_func + "' is not supported (expected sqrtsoftplus)");
+            fail(DSV4_STATUS_UNSUPPORTED,
+                 origin + ": scoring_func '" + c.scoring_func + "' is not supported (expected sqrtsoftplus)");
     }
     c.swiglu_limit = r.number_or("swiglu_limit", 0.0);
     c.hc_mult = int(r.integer("hc_mult", 1, 64));
@@ -126,10 +141,13 @@ ModelConfig parse_config(const std::string& text, const std::string& origin) {
         if (!ys->is_object()) r.bad("rope_scaling", "must be an object");
         Reader y(*ys, origin + " rope_scaling");
         std::string type;
-        if (const json* t = y.find("type")) type = t->is_string() ? t->get<std::string>() : "";
-        else if (const json* t2 = y.find("rope_type")) type = t2->is_string() ? t2->get<std::string>() : "";
+        if (const json* t = y.find("type"))
+            type = t->is_string() ? t->get<std::string>() : "";
+        else if (const json* t2 = y.find("rope_type"))
+            type = t2->is_string() ? t2->get<std::string>() : "";
         if (type != "yarn")
-            fail(DSV4_STATUS_UNSUPPORTED, origin + ": rope_scaling type '" + type + "' is not supported (expected yarn)");
+            fail(DSV4_STATUS_UNSUPPORTED,
+                 origin + ": rope_scaling type '" + type + "' is not supported (expected yarn)");
         c.yarn.enabled = true;
         c.yarn.factor = y.number("factor");
         c.yarn.original_max_position = y.integer("original_max_position_embeddings", 1, int64_t(1) << 40);
@@ -155,9 +173,12 @@ ModelConfig parse_config(const std::string& text, const std::string& origin) {
 
     if (const json* e = r.find("expert_dtype")) {
         std::string s = e->is_string() ? e->get<std::string>() : "";
-        if (s == "fp4") c.expert_dtype = ExpertDtype::FP4;
-        else if (s == "fp8") c.expert_dtype = ExpertDtype::FP8;
-        else r.bad("expert_dtype", "must be \"fp4\" or \"fp8\"");
+        if (s == "fp4")
+            c.expert_dtype = ExpertDtype::FP4;
+        else if (s == "fp8")
+            c.expert_dtype = ExpertDtype::FP8;
+        else
+            r.bad("expert_dtype", "must be \"fp4\" or \"fp8\"");
     }
     return c;
 }

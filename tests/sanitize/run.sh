@@ -25,6 +25,12 @@ for d in "$CONF"/golden/*/model; do
   cp "$d/config.json" "$OUT/corpus/config/seed$i.json"
   i=$((i + 1))
 done
+# Inputs that once crashed a fuzzer stay in the corpus (run first, every time).
+for t in safetensors config; do
+  for f in "$SRC"/tests/fuzz/regressions/$t/*; do
+    [ -f "$f" ] && cp "$f" "$OUT/corpus/$t/"
+  done
+done
 
 for t in safetensors config; do
   echo "== fuzzing $t for ${SECONDS_PER_TARGET}s"

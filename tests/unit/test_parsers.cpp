@@ -91,7 +91,8 @@ TEST_CASE("safetensors header: every kind of damage is refused", "[parser]") {
                Catch::Contains("non-negative"));
     CHECK_THAT(parse_error(file_with_header(R"({"a":{"dtype":"F32","shape":[1]}})", 4)),
                Catch::Contains("data_offsets"));
-    CHECK_THAT(parse_error(file_with_header(R"({"a":{"dtype":"F32","shape":[4611686018427387904, 8],"data_offsets":[0,4]}})", 4)),
+    CHECK_THAT(parse_error(file_with_header(
+                   R"({"a":{"dtype":"F32","shape":[4611686018427387904, 8],"data_offsets":[0,4]}})", 4)),
                Catch::Contains("overflows"));
     CHECK_THAT(parse_error(file_with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                                             R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
@@ -134,13 +135,24 @@ TEST_CASE("config.json: bad values name the key", "[parser]") {
     CHECK_THAT(err("[4, 128, 0]", "[4, 128]"), Catch::Contains("'compress_ratios' has 2 entries"));
     CHECK_THAT(err("[4, 128, 0]", "[4, 128, 4]"), Catch::Contains("MTP block 0 must be 0"));
     CHECK_THAT(err("[4, 128, 0]", "[4, 7, 0]"), Catch::Contains("unsupported ratio 7"));
-    CHECK_THAT(err("\"hidden_size\": 64", "\"hidden_size\": -1"), Catch::Contains("'hidden_size' = -1 is out of range"));
+    CHECK_THAT(err("\"hidden_size\": 64", "\"hidden_size\": -1"),
+               Catch::Contains("'hidden_size' = -1 is out of range"));
     CHECK_THAT(err("\"hidden_size\": 64,", ""), Catch::Contains("'hidden_size' is missing"));
     CHECK_THAT(err("\"o_groups\": 2", "\"o_groups\": 3"), Catch::Contains("'o_groups' = 3 is out of range"));
     CHECK_THAT(err("\"sqrtsoftplus\"", "\"softmax\""), Catch::Contains("scoring_func 'softmax'"));
     CHECK_THAT(err("\"type\": \"yarn\"", "\"type\": \"linear\""), Catch::Contains("rope_scaling type 'linear'"));
-    CHECK_THAT(err("\"max_position_embeddings\": 1048576", "\"expert_dtype\": \"int3\""), Catch::Contains("expert_dtype"));
+    CHECK_THAT(err("\"max_position_embeddings\": 1048576", "\"expert_dtype\": \"int3\""),
+               Catch::Contains("expert_dtype"));
     CHECK_THAT(err("\"vocab_size\": 100", "\"vocab_size\": 1.5"), Catch::Contains("'vocab_size' must be an integer"));
+    // Out of int64 as a double, as a huge unsigned, and not finite: refused
+    // before any conversion (the config fuzzer found the first under UBSan).
+    CHECK_THAT(err("\"vocab_size\": 100", "\"vocab_size\": 1.28889e+25"),
+               Catch::Contains("'vocab_size' = 1.28889e+25 is out of range"));
+    CHECK_THAT(err("\"vocab_size\": 100", "\"vocab_size\": -9.3e18"),
+               Catch::Contains("'vocab_size' = -9.3e+18 is out of range"));
+    CHECK_THAT(err("\"vocab_size\": 100", "\"vocab_size\": 18446744073709551615"),
+               Catch::Contains("'vocab_size' = 18446744073709551615 is out of range"));
+    CHECK_THAT(err("\"vocab_size\": 100", "\"vocab_size\": 64.0"), Catch::Contains("no error"));
     CHECK_THROWS_WITH(parse_config("{", "c.json"), Catch::Contains("c.json: not valid JSON"));
     CHECK_THROWS_WITH(parse_config("[]", "c.json"), Catch::Contains("JSON object"));
 }
