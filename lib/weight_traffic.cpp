@@ -1,17 +1,21 @@
 #include "weight_traffic.h"
 
+#include <chrono>
+
 namespace dsv4 {
 
 uint64_t linear_bytes(const Linear& w, int64_t row0, int64_t rows) {
     if (rows <= 0) return 0;
     const uint64_t r = uint64_t(rows), in = uint64_t(w.in);
     switch (w.format) {
-        case LinearFormat::BF16: return r * in * 2;
+        case LinearFormat::BF16:
+            return r * in * 2;
         case LinearFormat::FP8: {
             const uint64_t blocks = uint64_t((row0 + rows - 1) / 128 - row0 / 128 + 1);
             return r * in + blocks * ((in + 127) / 128);
         }
-        case LinearFormat::FP4: return r * (in / 2) + r * (in / 32);
+        case LinearFormat::FP4:
+            return r * (in / 2) + r * (in / 32);
     }
     return 0;
 }
@@ -20,9 +24,31 @@ uint64_t expert_bytes(const ExpertWeights& e) {
     return linear_bytes(e.w1, 0, e.w1.out) + linear_bytes(e.w2, 0, e.w2.out) + linear_bytes(e.w3, 0, e.w3.out);
 }
 
+namespace {
+
+// Adds the scope's wall-clock time and `bytes` to format f's figures.
+class FormatTimer {
+public:
+    FormatTimer(WeightTraffic& t, LinearFormat f, uint64_t bytes) : t_(t), f_(int(f)), bytes_(bytes) {}
+    ~FormatTimer() {
+        t_.format_seconds[f_] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        t_.format_bytes[f_] += bytes_;
+    }
+
+private:
+    WeightTraffic& t_;
+    int f_;
+    uint64_t bytes_;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
 void CountingBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                              float* y, int64_t ldy) const {
-    t_.bytes += linear_bytes(w, row0, rows);
+    const uint64_t b = linear_bytes(w, row0, rows);
+    t_.bytes += b;
+    FormatTimer timer(t_, w.format, b);
     inner_.matmul(w, row0, rows, x, ldx, n, y, ldy);
 }
 
@@ -41,7 +67,9 @@ void CountingBackend::hc_expand(const float* post, const float* comb, const floa
     inner_.hc_expand(post, comb, y, hc, D, n, h);
 }
 
-void CountingBackend::sparse_attention(const SparseAttentionArgs& a) const { inner_.sparse_attention(a); }
+void CountingBackend::sparse_attention(const SparseAttentionArgs& a) const {
+    inner_.sparse_attention(a);
+}
 
 void CountingBackend::compress_pool(const float* a, const float* g, int rows, int64_t ld, int64_t width,
                                     float* out) const {
@@ -53,9 +81,11 @@ void CountingBackend::indexer_scores(const float* q, const float* w, int heads, 
     inner_.indexer_scores(q, w, heads, dim, keys, count, scores);
 }
 
-void CountingBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n,
-                                 const float* route_w, float* y) const {
-    t_.bytes += expert_bytes(e);
+void CountingBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
+                                 float* y) const {
+    const uint64_t b = expert_bytes(e);
+    t_.bytes += b;
+    FormatTimer timer(t_, e.w1.format, b);  // an expert's three linears share a format
     inner_.expert_ffn(e, limit, x, n, route_w, y);
 }
 

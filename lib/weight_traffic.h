@@ -13,10 +13,15 @@
 namespace dsv4 {
 
 struct WeightTraffic {
-    uint64_t bytes = 0;             // since the session was created
+    uint64_t bytes = 0;  // since the session was created
     uint64_t tokens = 0;
-    uint64_t last_call_bytes = 0;   // the last prefill / decode call
+    uint64_t last_call_bytes = 0;  // the last prefill / decode call
     uint64_t last_call_tokens = 0;
+    // Matrix products (linears and expert FFNs) by weight format (LinearFormat:
+    // BF16, FP8, FP4) since creation: wall-clock seconds on the calling thread
+    // and their weight bytes, so their achieved rates show where time goes.
+    double format_seconds[3] = {0, 0, 0};
+    uint64_t format_bytes[3] = {0, 0, 0};
 };
 
 // Bytes of rows [row0, row0 + rows) of a linear: the weight rows plus the
@@ -40,8 +45,7 @@ public:
     void hc_expand(const float* post, const float* comb, const float* y, int hc, int64_t D, int64_t n,
                    float* h) const override;
     void sparse_attention(const SparseAttentionArgs& a) const override;
-    void compress_pool(const float* a, const float* g, int rows, int64_t ld, int64_t width,
-                       float* out) const override;
+    void compress_pool(const float* a, const float* g, int rows, int64_t ld, int64_t width, float* out) const override;
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
     void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,

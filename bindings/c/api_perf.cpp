@@ -24,6 +24,13 @@ DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session* session, dsv4_se
         s.weight_bytes = t.bytes;
         s.last_tokens = t.last_call_tokens;
         s.last_weight_bytes = t.last_call_bytes;
+        static_assert(DSV4_WEIGHT_FORMAT_COUNT == 3 && int(LinearFormat::FP4) == DSV4_WEIGHT_FP4 &&
+                          int(LinearFormat::FP8) == DSV4_WEIGHT_FP8 && int(LinearFormat::BF16) == DSV4_WEIGHT_BF16,
+                      "dsv4_weight_format follows LinearFormat");
+        for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f) {
+            s.matmul_seconds[f] = t.format_seconds[f];
+            s.matmul_bytes[f] = t.format_bytes[f];
+        }
         std::memcpy(stats, &s, caller_size);
     });
 }

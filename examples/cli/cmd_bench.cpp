@@ -191,6 +191,10 @@ int run(const cli::Args& args) {
     std::fprintf(stderr, "bench: decode of %lld tokens...\n", gen);
     const size_t V = size_t(info.vocab_size);
     double decode_s = 0, bytes_sum = 0, rss_first_decode_mb = 0;
+    // The matrix products by weight format over the decode: stats after minus before.
+    dsv4_session_stats before, after;
+    before.struct_size = after.struct_size = sizeof before;
+    dsv4_session_get_stats(s, &before);
     for (long long g = 0; g < gen; ++g) {
         const float* lg = dsv4_session_logits(s);
         const int32_t next = int32_t(std::max_element(lg, lg + V) - lg);  // greedy
@@ -203,6 +207,14 @@ int run(const cli::Args& args) {
         bytes_sum += double(stats.last_weight_bytes);
         if (g == 0) rss_first_decode_mb = rss_now_mb();
     }
+    dsv4_session_get_stats(s, &after);
+    double fmt_s[DSV4_WEIGHT_FORMAT_COUNT], fmt_bytes[DSV4_WEIGHT_FORMAT_COUNT], matmul_s = 0;
+    for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f) {
+        fmt_s[f] = after.matmul_seconds[f] - before.matmul_seconds[f];
+        fmt_bytes[f] = double(after.matmul_bytes[f] - before.matmul_bytes[f]);
+        matmul_s += fmt_s[f];
+    }
+    auto fmt_gb_s = [&](int f) { return fmt_s[f] > 0 ? fmt_bytes[f] / fmt_s[f] / 1e9 : 0.0; };
     const double peak_rss = std::max(peak_rss_mb(), rss_now_mb());  // before the probes' buffers
     dsv4_session_destroy(s);
     cli::VerifyCost vcost;
@@ -278,6 +290,15 @@ int run(const cli::Args& args) {
         "bandwidth %.2f GB/s (probes %.2f, %.2f)\n",
         gen, decode_s, decode_tok_s, bytes_per_token / 1e6, bytes_per_token * decode_tok_s / 1e9, decode_eff, bw,
         bw_probe[0], bw_probe[1]);
+    {
+        static const char* kFormatNames[DSV4_WEIGHT_FORMAT_COUNT] = {"BF16", "FP8", "FP4"};
+        std::printf("by format:  per decode token");
+        for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f)
+            if (fmt_bytes[f] > 0)
+                std::printf(" %s %.1f MB in %.2f ms = %.2f GB/s;", kFormatNames[f], fmt_bytes[f] / 1e6 / double(gen),
+                            1e3 * fmt_s[f] / double(gen), fmt_gb_s(f));
+        std::printf(" the rest %.2f ms\n", 1e3 * (decode_s - matmul_s) / double(gen));
+    }
     std::printf(
         "memory:     RSS after the first decode %.0f MiB = %.2f x the %.0f MiB of weights the run needs; peak %.0f "
         "MiB\n",
@@ -316,6 +337,12 @@ int run(const cli::Args& args) {
                             {"bandwidth_gb_s", bw},
                             {"bandwidth_probes_gb_s", {bw_probe[0], bw_probe[1]}},
                             {"decode_efficiency", decode_eff},
+                            {"decode_format_gb_s", {{"bf16", fmt_gb_s(0)}, {"fp8", fmt_gb_s(1)}, {"fp4", fmt_gb_s(2)}}},
+                            {"decode_format_ms_per_token",
+                             {{"bf16", 1e3 * fmt_s[0] / double(gen)},
+                              {"fp8", 1e3 * fmt_s[1] / double(gen)},
+                              {"fp4", 1e3 * fmt_s[2] / double(gen)},
+                              {"rest", 1e3 * (decode_s - matmul_s) / double(gen)}}},
                             {"rss_open_mb", rss_open_mb},
                             {"rss_after_first_decode_mb", rss_first_decode_mb},
                             {"weights_needed_mb", needed_mb},

@@ -432,12 +432,26 @@ DSV4_API void dsv4_stop_matcher_free(dsv4_stop_matcher *matcher);
  * Norm weights, biases, sinks and position biases (well under 0.1%) are not
  * counted. After dsv4_decode_step, last_weight_bytes is the bytes read for
  * that one token. Totals count from the session's creation. */
+/* Weight formats of a checkpoint's matrices (dsv4_session_stats). */
+typedef enum dsv4_weight_format {
+    DSV4_WEIGHT_BF16 = 0,
+    DSV4_WEIGHT_FP8 = 1, /* e4m3 with ue8m0 128x128 block scales */
+    DSV4_WEIGHT_FP4 = 2, /* e2m1, two per byte, ue8m0 scale per 32 inputs */
+    DSV4_WEIGHT_FORMAT_COUNT = 3
+} dsv4_weight_format;
+
 typedef struct dsv4_session_stats {
     size_t struct_size;         /* set by the caller to sizeof(dsv4_session_stats) */
     uint64_t tokens;            /* tokens fed by prefill / decode calls */
     uint64_t weight_bytes;      /* weight bytes read by all calls (MTP logits too) */
     uint64_t last_tokens;       /* tokens fed by the last prefill / decode call */
     uint64_t last_weight_bytes; /* weight bytes that call read */
+    /* Appended in 0.1: the matrix products (linears, expert FFNs) by the
+     * weight format, indexed by dsv4_weight_format, since the session's
+     * creation: wall-clock seconds on the calling thread, and weight bytes.
+     * bytes / seconds is the rate each format achieved in the forward pass. */
+    double matmul_seconds[DSV4_WEIGHT_FORMAT_COUNT];
+    uint64_t matmul_bytes[DSV4_WEIGHT_FORMAT_COUNT];
 } dsv4_session_stats;
 
 DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session *session, dsv4_session_stats *stats);
@@ -455,7 +469,7 @@ DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_
 DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, double *out_gflop_s);
 
 /* The instruction set the cpu backend's kernels use: "avx512fp16" (AVX-512
- * with FP16 and VBMI), "avx512", "avx2" or "scalar" (the best the CPU has,
+ * with FP16, VBMI and VNNI), "avx512", "avx2" or "scalar" (the best the CPU has,
  * lowered by DSV4_CPU_ISA). */
 DSV4_API const char *dsv4_cpu_isa(void);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <set>
 #include <stdexcept>
@@ -108,10 +109,28 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
         const uint64_t after_prefill = st.weight_bytes;
         CHECK(after_prefill > 0);
         for (int j = 4; j < 6; ++j) {
+            const dsv4_session_stats prev = st;
             REQUIRE(dsv4_decode_step(s, toks[size_t(j)]) == DSV4_STATUS_OK);
             REQUIRE(dsv4_session_get_stats(s, &st) == DSV4_STATUS_OK);
             CHECK(st.last_tokens == 1);
             CHECK(st.last_weight_bytes == want);
+            // By format: the routed experts are the FP4 bytes; every format
+            // read took time; the products are all of the bytes but the F32
+            // hyper-connection mixes and the embedding rows.
+            uint64_t fmt_sum = 0;
+            for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f) {
+                const uint64_t b = st.matmul_bytes[f] - prev.matmul_bytes[f];
+                fmt_sum += b;
+                INFO("format " << f);
+                CHECK(b > 0);
+                CHECK(st.matmul_seconds[f] > prev.matmul_seconds[f]);
+            }
+            const uint64_t blocks = uint64_t(i.n_layers + i.n_mtp_layers);
+            CHECK(st.matmul_bytes[DSV4_WEIGHT_FP4] - prev.matmul_bytes[DSV4_WEIGHT_FP4] ==
+                  blocks * k * (2 * fp4_bytes(I, D) + fp4_bytes(D, I)));
+            const uint64_t not_products = blocks * 2 * (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4 +
+                                          (i.n_mtp_layers ? 2 : 1) * D * 2;
+            CHECK(fmt_sum == want - not_products);
         }
         CHECK(st.tokens == 6);
         CHECK(st.weight_bytes == after_prefill + 2 * want);
@@ -125,6 +144,31 @@ TEST_CASE("dsv4_session_get_stats validates its arguments", "[cpu][stats]") {
     dsv4_session_stats st;
     st.struct_size = sizeof st;
     CHECK(dsv4_session_get_stats(nullptr, &st) == DSV4_STATUS_INVALID_ARGUMENT);
+    {
+        // A caller built against the first release passes the smaller struct:
+        // filled up to its size, nothing written past it.
+        dsv4_model* m = nullptr;
+        REQUIRE(dsv4_model_open(tiny_model().c_str(), nullptr, &m) == DSV4_STATUS_OK);
+        dsv4_session* s = nullptr;
+        REQUIRE(dsv4_session_create(m, nullptr, &s) == DSV4_STATUS_OK);
+        const int32_t t[2] = {5, 6};
+        REQUIRE(dsv4_session_prefill(s, t, 2) == DSV4_STATUS_OK);
+        unsigned char buf[sizeof(dsv4_session_stats)];
+        std::memset(buf, 0xAB, sizeof buf);
+        dsv4_session_stats old_caller;
+        const size_t old_size = offsetof(dsv4_session_stats, matmul_seconds);
+        old_caller.struct_size = old_size;
+        std::memcpy(buf, &old_caller, sizeof old_caller.struct_size);
+        CHECK(dsv4_session_get_stats(s, reinterpret_cast<dsv4_session_stats*>(buf)) == DSV4_STATUS_OK);
+        std::memcpy(&old_caller, buf, old_size);
+        CHECK(old_caller.tokens == 2);
+        for (size_t j = old_size; j < sizeof buf; ++j) CHECK(buf[j] == 0xAB);
+        st.struct_size = sizeof st + 8;
+        CHECK(dsv4_session_get_stats(s, &st) == DSV4_STATUS_INVALID_ARGUMENT);
+        st.struct_size = sizeof st;
+        dsv4_session_destroy(s);
+        dsv4_model_close(m);
+    }
     double v = 0;
     CHECK(dsv4_measure_read_bandwidth(-1, 0, &v) == DSV4_STATUS_INVALID_ARGUMENT);
     CHECK(dsv4_measure_gemm_peak(1, 8, 64, 64, nullptr) == DSV4_STATUS_INVALID_ARGUMENT);
@@ -200,6 +244,13 @@ TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]"
     CHECK(probes[0] > 0);
     CHECK(probes[1] > 0);
     CHECK(j["bandwidth_gb_s"].get<double>() == std::max(probes[0], probes[1]));
+    // Decode time by weight format: every format the model has, a positive rate.
+    for (const char* f : {"bf16", "fp8", "fp4"}) {
+        INFO("format " << f);
+        CHECK(j["decode_format_gb_s"][f].get<double>() > 0);
+        CHECK(j["decode_format_ms_per_token"][f].get<double>() > 0);
+    }
+    CHECK(j["decode_format_ms_per_token"].contains("rest"));
     CHECK(j["decode_efficiency"].get<double>() ==
           Approx(j["bytes_per_token"].get<double>() * j["decode_tok_s"].get<double>() /
                  (j["bandwidth_gb_s"].get<double>() * 1e9)));
