@@ -202,19 +202,4 @@ void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64
     pool().for_each(tasks, body);
 }
 
-void CpuBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
-                            float* y) const {
-    const int64_t I = e.w1.out, D = e.w1.in;
-    thread_local std::vector<float> buf;
-    float* gate = scratch(buf, size_t(n * I * 2 + n * D));
-    float* up = gate + n * I;
-    float* out = up + n * I;
-    matmul(e.w1, 0, I, x, D, n, gate, I);
-    matmul(e.w3, 0, I, x, D, n, up, I);
-    for (int64_t i = 0; i < n; ++i)
-        expert_activation(gate + i * I, up + i * I, I, limit, route_w ? route_w[i] : 1.0f, gate + i * I);
-    matmul(e.w2, 0, D, gate, I, n, out, D);
-    for (int64_t k = 0; k < n * D; ++k) y[k] += out[k];
-}
-
 }  // namespace dsv4

@@ -37,8 +37,6 @@ public:
     void sparse_attention(const SparseAttentionArgs& a) const override;
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
-    void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
-                    float* y) const override;
 
     int threads() const;
     cpu::ThreadPool& pool() const;

@@ -125,15 +125,20 @@ void ReferenceBackend::indexer_scores(const float* q, const float* w, int heads,
 
 void ReferenceBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
                                   float* y) const {
+    // matmul is virtual: a backend derived from this one (cpu) runs the three
+    // products with its own kernels and shares the rest.
     const int64_t I = e.w1.out, D = e.w1.in;
-    std::vector<float> gate(size_t(n * I)), up(size_t(n * I)), out(size_t(n * D));
-    matmul(e.w1, 0, I, x, D, n, gate.data(), I);
-    matmul(e.w3, 0, I, x, D, n, up.data(), I);
+    thread_local std::vector<float> buf;
+    if (buf.size() < size_t(n * (2 * I + D))) buf.resize(size_t(n * (2 * I + D)));
+    float* gate = buf.data();
+    float* up = gate + n * I;
+    float* out = up + n * I;
+    matmul(e.w1, 0, I, x, D, n, gate, I);
+    matmul(e.w3, 0, I, x, D, n, up, I);
     for (int64_t i = 0; i < n; ++i)
-        expert_activation(gate.data() + i * I, up.data() + i * I, I, limit, route_w ? route_w[i] : 1.0f,
-                          gate.data() + i * I);
-    matmul(e.w2, 0, D, gate.data(), I, n, out.data(), D);
-    for (int64_t k = 0; k < n * D; ++k) y[k] += out[size_t(k)];
+        expert_activation(gate + i * I, up + i * I, I, limit, route_w ? route_w[i] : 1.0f, gate + i * I);
+    matmul(e.w2, 0, D, gate, I, n, out, D);
+    for (int64_t k = 0; k < n * D; ++k) y[k] += out[k];
 }
 
 }  // namespace dsv4
