@@ -83,16 +83,26 @@ void GemvPlan::run_task(int64_t t) const {
             const int64_t blk = row0_ / 128 + t;
             const int64_t a = std::max(row0_, blk * 128), b = std::min(row0_ + rows_, blk * 128 + 128);
             const int64_t scols = ceil_div(in, 128);
-            thread_local std::vector<double> xsbuf;
-            double* xs = scratch(xsbuf, size_t(n_ * in));
+            // x times the block's scales (and the decode factor), per token;
+            // paired and zero padded to whole 64-input chunks if the kernel asks.
+            const int64_t ldxs = K.fp8_paired_x ? ceil_div(in, 64) * 64 : in;
+            thread_local std::vector<double> xsbuf, scaled_buf;
+            double* xs = scratch(xsbuf, size_t(n_ * ldxs));
+            double* scaled = K.fp8_paired_x ? scratch(scaled_buf, size_t(ldxs)) : nullptr;
             const uint8_t* s = w.scale->data + blk * scols;
-            for (int64_t c = 0; c < scols; ++c) {
-                const double f = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
-                const int64_t k1 = std::min(in, c * 128 + 128);
-                for (int64_t i = 0; i < n_; ++i)
-                    for (int64_t k = c * 128; k < k1; ++k) xs[i * in + k] = xd[i * in + k] * f;
+            for (int64_t i = 0; i < n_; ++i) {
+                double* dst = scaled ? scaled : xs + i * ldxs;
+                for (int64_t c = 0; c < scols; ++c) {
+                    const double f = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
+                    const int64_t k1 = std::min(in, c * 128 + 128);
+                    for (int64_t k = c * 128; k < k1; ++k) dst[k] = xd[i * in + k] * f;
+                }
+                if (scaled) {
+                    std::fill(scaled + in, scaled + ldxs, 0.0);
+                    fp4_pair_x(scaled, ldxs, xs + i * ldxs);
+                }
             }
-            K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, in, n_, y_ + (a - row0_), ldy_);
+            K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, ldxs, n_, y_ + (a - row0_), ldy_);
             return;
         }
         case LinearFormat::FP4: {

@@ -39,13 +39,16 @@ struct Fp4FixedX;
 // Activations of a matmul call are converted once to double, [n][ldx].
 //  - BF16 / FP8 kernels read x as is; FP8 expects x already multiplied by the
 //    block scales of the rows' 128-row block and by fp8_x_factor (the ISA's
-//    decode yields code value / fp8_x_factor).
+//    decode yields code value / fp8_x_factor), and paired if fp8_paired_x.
 //  - FP4 kernels expect x "paired": within every 16 inputs, the 8 even ones
 //    then the 8 odd ones (fp4_pair_x). `in` is a multiple of 32.
 // y[i * ldy + r] = W[r, :] . x[i] for r < rows, i < n (float, rounded once).
 struct Kernels {
     Isa isa;
     double fp8_x_factor;
+    // FP8 kernels that read x in fp4_pair_x's paired order, zero padded to a
+    // multiple of 64 inputs (ldx covers the padding).
+    bool fp8_paired_x;
     void (*gemv_bf16)(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
                       int64_t ldy);
     // rows lie within one 128-row scale block.

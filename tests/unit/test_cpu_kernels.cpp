@@ -23,8 +23,12 @@ struct RandomLinear {
     std::vector<uint8_t> wbytes, sbytes;
     Linear lin;
 
-    RandomLinear(LinearFormat f, int64_t out, int64_t in, std::mt19937& rng) {
-        std::uniform_int_distribution<int> byte(0, 255), sc(118, 130);
+    // fp8_mostly_normal: FP8 codes as checkpoints have them, nearly all with
+    // an exponent field >= 1 (about 1 in 1000 zero or subnormal), so most
+    // 64-code chunks take the AVX512-VBMI kernel's shift route and some its
+    // table; otherwise every non-NaN code is equally likely (mostly the table).
+    RandomLinear(LinearFormat f, int64_t out, int64_t in, std::mt19937& rng, bool fp8_mostly_normal = false) {
+        std::uniform_int_distribution<int> byte(0, 255), sc(118, 130), keep_low(0, 63);
         lin.format = f;
         lin.out = out;
         lin.in = in;
@@ -47,6 +51,7 @@ struct RandomLinear {
                 int v;
                 do v = byte(rng);
                 while ((v & 0x7F) == 0x7F);  // no NaN codes
+                if (fp8_mostly_normal && (v & 0x78) == 0 && keep_low(rng) != 0) v |= 0x08;
                 b = uint8_t(v);
             }
             sbytes.resize(size_t(((out + 127) / 128) * ((in + 127) / 128)));
@@ -100,9 +105,9 @@ struct IsaGuard {
 };
 
 void run_matmul_case(LinearFormat f, int64_t out, int64_t in, int64_t row0, int64_t rows, int64_t n, int threads,
-                     uint32_t seed) {
+                     uint32_t seed, bool fp8_mostly_normal = false) {
     std::mt19937 rng(seed);
-    RandomLinear w(f, out, in, rng);
+    RandomLinear w(f, out, in, rng, fp8_mostly_normal);
     const int64_t ldx = in + 3, ldy = rows + 5;
     auto x = random_floats(size_t(n * ldx), rng);
     std::vector<float> want(size_t(n * ldy), 0.0f), got(size_t(n * ldy), 0.0f);
@@ -125,8 +130,8 @@ TEST_CASE("cpu matmul matches reference: 1..9 tokens, odd shapes, every ISA", "[
         cpu::set_active_isa(isa);
         for (LinearFormat f : {LinearFormat::BF16, LinearFormat::FP8, LinearFormat::FP4}) {
             // FP4 needs in % 32 == 0; BF16 / FP8 get ragged widths.
-            const std::vector<int64_t> ins = f == LinearFormat::FP4 ? std::vector<int64_t>{32, 96, 288}
-                                                                      : std::vector<int64_t>{5, 16, 200, 300};
+            const std::vector<int64_t> ins =
+                f == LinearFormat::FP4 ? std::vector<int64_t>{32, 96, 288} : std::vector<int64_t>{5, 16, 200, 300};
             for (int64_t in : ins)
                 for (int64_t n = 1; n <= 9; ++n) {
                     INFO("isa " << cpu::isa_name(isa) << " " << fmt_name(f) << " in " << in << " n " << n);
@@ -136,6 +141,23 @@ TEST_CASE("cpu matmul matches reference: 1..9 tokens, odd shapes, every ISA", "[
                     run_matmul_case(f, 7, in, 2, 5, n, 1, uint32_t(in * 13 + n));
                 }
         }
+    }
+}
+
+TEST_CASE("cpu FP8 matmul matches reference on checkpoint-like codes (shift route and table chunks)",
+          "[cpu][kernels]") {
+    IsaGuard guard;
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        // Whole 64-input chunks, a partial last chunk, and more than one
+        // 128-input scale block.
+        for (int64_t in : {64, 100, 192, 300, 1024})
+            for (int64_t n = 1; n <= 9; ++n) {
+                INFO("isa " << cpu::isa_name(isa) << " in " << in << " n " << n);
+                run_matmul_case(LinearFormat::FP8, 300, in, 0, 300, n, 2, uint32_t(in * 29 + n), true);
+                run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 23 + n), true);
+                run_matmul_case(LinearFormat::FP8, 7, in, 2, 5, n, 1, uint32_t(in * 19 + n), true);
+            }
     }
 }
 
@@ -228,7 +250,8 @@ TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference",
                 std::vector<float> want(size_t(n * D), 0.5f), got(size_t(n * D), 0.5f);
                 ref.expert_ffn(e, 10.0f, x.data(), n, rw.data(), want.data());
                 cpu.expert_ffn(e, 10.0f, x.data(), n, rw.data(), got.data());
-                for (size_t i = 0; i < want.size(); ++i) REQUIRE(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+                for (size_t i = 0; i < want.size(); ++i)
+                    REQUIRE(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
             }
     }
 }
