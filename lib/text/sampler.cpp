@@ -7,12 +7,15 @@
 #include <unordered_map>
 
 #include "error.h"
+#include "text/rank.h"
 
 namespace dsv4::text {
 
 namespace {
 
-[[noreturn]] void bad_param(const std::string& what) { fail(DSV4_STATUS_INVALID_ARGUMENT, "sampler: " + what); }
+[[noreturn]] void bad_param(const std::string& what) {
+    fail(DSV4_STATUS_INVALID_ARGUMENT, "sampler: " + what);
+}
 
 }  // namespace
 
@@ -98,7 +101,7 @@ size_t Sampler::candidates(const float* logits, size_t n) {
         keep = size_t(p_.top_k);
         std::partial_sort(order_.begin(), order_.begin() + long(keep), order_.end(), better);
     } else {
-        std::sort(order_.begin(), order_.end(), better);
+        rank_by_logit(work_.data(), order_);  // the order `better` gives, in linear time
     }
     // +inf logits: the best of them wins outright (a softmax cannot express it).
     if (work_[size_t(order_[0])] == std::numeric_limits<float>::infinity()) return 0;

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <algorithm>
 #include <functional>
+#include <random>
 #include <limits>
 #include <set>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "dsv4/dsv4.h"
 #include "error.h"
+#include "text/rank.h"
 #include "text/rng.h"
 #include "text/sampler.h"
 #include "text/stop_matcher.h"
@@ -61,6 +64,34 @@ TEST_CASE("PRNG is splitmix64-seeded xoshiro256**", "[sampler][rng]") {
 TEST_CASE("greedy takes the highest logit, the lower id on ties", "[sampler]") {
     CHECK(pick(greedy(), {1.0f, 3.0f, 3.0f, 2.0f}) == 1);
     CHECK(pick(greedy(), {-std::numeric_limits<float>::infinity(), -5.0f}) == 1);
+}
+
+TEST_CASE("ranking by logit: the comparison order (logit down, id up, -0 == +0) at every size", "[sampler]") {
+    std::mt19937 rng(9);
+    const float inf = std::numeric_limits<float>::infinity();
+    for (size_t n : {size_t(1), size_t(7), size_t(1023), size_t(1024), size_t(5000), size_t(129280)}) {
+        for (int kind = 0; kind < 3; ++kind) {
+            std::vector<float> logits(n);
+            for (size_t i = 0; i < n; ++i) {
+                if (kind == 0) logits[i] = std::normal_distribution<float>(0.0f, 4.0f)(rng);
+                // Few distinct values: long runs of ties, both zeros, infinities, tiny values.
+                if (kind == 1) {
+                    const float pool[] = {0.0f, -0.0f, 1.5f, -1.5f, inf, -inf, 1e-40f, -1e-40f, 3e38f, -3e38f};
+                    logits[i] = pool[rng() % 10];
+                }
+                // Values that differ only in their lowest bits.
+                if (kind == 2) logits[i] = 1.0f + float(rng() % 64) * std::ldexp(1.0f, -23);
+            }
+            std::vector<int32_t> want(n), got(n);
+            for (size_t i = 0; i < n; ++i) want[i] = got[i] = int32_t(i);
+            std::sort(want.begin(), want.end(), [&](int32_t a, int32_t b) {
+                return logits[size_t(a)] != logits[size_t(b)] ? logits[size_t(a)] > logits[size_t(b)] : a < b;
+            });
+            dsv4::text::rank_by_logit(logits.data(), got);
+            INFO("n " << n << " kind " << kind);
+            CHECK(got == want);
+        }
+    }
 }
 
 TEST_CASE("seeded sampling gives the exact expected sequence", "[sampler]") {
