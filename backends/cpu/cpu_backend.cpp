@@ -142,9 +142,16 @@ void CpuBackend::hc_mixes(const float* m, int n_out, int64_t width, const float*
         rs[size_t(i)] = 1.0f / std::sqrt(float(K.dot_f32(xi, xi, width)) / float(width) + eps);
     }
     const int64_t tasks = n * n_out;
+    // Decode (one token): x in double once for all n_out rows (dot_f64_f32
+    // gives dot_f32's sums); a batch converts per dot instead of holding
+    // n x width doubles.
+    std::vector<double> xd(n == 1 ? size_t(width) : 0);
+    for (size_t k = 0; k < xd.size(); ++k) xd[k] = x[k];
     auto body = [&](int64_t t, int) {
         const int64_t i = t / n_out, o = t % n_out;
-        y[i * n_out + o] = float(K.dot_f32(m + o * width, x + i * width, width)) * rs[size_t(i)];
+        const double d =
+            n == 1 ? K.dot_f64_f32(xd.data(), m + o * width, width) : K.dot_f32(m + o * width, x + i * width, width);
+        y[i * n_out + o] = float(d) * rs[size_t(i)];
     };
     if (tasks * width < (1 << 18)) {
         for (int64_t t = 0; t < tasks; ++t) body(t, 0);
@@ -157,12 +164,15 @@ void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
     const Kernels& K = cpu::kernels();
     auto head = [&](int64_t h, int) {
         thread_local std::vector<float> pbuf;
+        thread_local std::vector<double> qbuf;
         float* p = scratch(pbuf, size_t(a.n_kv));
-        const float* q = a.q + h * a.dim;
+        // The query in double once, not once per key (same sums as dot_f32).
+        double* q = scratch(qbuf, size_t(a.dim));
+        for (int64_t i = 0; i < a.dim; ++i) q[i] = a.q[h * a.dim + i];
         float* o = a.out + h * a.dim;
         float mx = -std::numeric_limits<float>::infinity();
         for (int64_t j = 0; j < a.n_kv; ++j) {
-            p[j] = float(K.dot_f32(q, a.kv[j], a.dim)) * a.scale;
+            p[j] = float(K.dot_f64_f32(q, a.kv[j], a.dim)) * a.scale;
             mx = std::max(mx, p[j]);
         }
         float denom = 0.0f;
@@ -185,12 +195,15 @@ void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64
                                 int64_t count, float* scores) const {
     const Kernels& K = cpu::kernels();
     constexpr int64_t kChunk = 64;
+    // The queries in double once (same sums as dot_f32).
+    std::vector<double> qd(size_t(heads * dim));
+    for (size_t i = 0; i < qd.size(); ++i) qd[i] = q[i];
     auto body = [&](int64_t t, int) {
         const int64_t b1 = std::min(count, (t + 1) * kChunk);
         for (int64_t b = t * kChunk; b < b1; ++b) {
             float s = 0.0f;
             for (int h = 0; h < heads; ++h)
-                s += std::max(float(K.dot_f32(q + h * dim, keys + b * dim, dim)), 0.0f) * w[h];
+                s += std::max(float(K.dot_f64_f32(qd.data() + h * dim, keys + b * dim, dim)), 0.0f) * w[h];
             scores[b] = s;
         }
     };

@@ -41,13 +41,20 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     const int64_t in = w.in;
     if (w.format == LinearFormat::FP4 && in % 32)
         fail(DSV4_STATUS_INTERNAL, "FP4 weight '" + w.weight->name + "' has in % 32 != 0");
-    // Activations in double; FP4 in its paired layout.
+    // Activations in double, xld_ apart; FP4, and FP8 where the kernel asks,
+    // in the paired layout (FP8 zero padded to whole 64-input chunks; the
+    // pairing stays within 16 inputs, so each 128-input scale block keeps
+    // its own inputs and run_task only multiplies).
     const bool fp4 = w.format == LinearFormat::FP4;
-    double* xd = scratch(xd_, size_t(n * in) + (fp4 ? size_t(in) : 0));
+    const bool fp8_paired = w.format == LinearFormat::FP8 && k.fp8_paired_x;
+    const bool paired = fp4 || fp8_paired;
+    xld_ = fp8_paired ? ceil_div(in, 64) * 64 : in;
+    double* xd = scratch(xd_, size_t(n * xld_) + (paired ? size_t(xld_) : 0));
     for (int64_t i = 0; i < n; ++i) {
-        double* dst = fp4 ? xd + n * in : xd + i * in;
+        double* dst = paired ? xd + n * xld_ : xd + i * xld_;
         for (int64_t j = 0; j < in; ++j) dst[j] = x[i * ldx + j];
-        if (fp4) fp4_pair_x(dst, in, xd + i * in);
+        std::fill(dst + in, dst + xld_, 0.0);
+        if (paired) fp4_pair_x(dst, xld_, xd + i * xld_);
     }
     use_fixed_ =
         fp4 && k.gemv_fp4_fixed && in <= kFp4FixedMaxIn && fp4_fixed_prepare(x, ldx, n, in, fixed_, k.fp4_fixed_digits);
@@ -83,26 +90,15 @@ void GemvPlan::run_task(int64_t t) const {
             const int64_t blk = row0_ / 128 + t;
             const int64_t a = std::max(row0_, blk * 128), b = std::min(row0_ + rows_, blk * 128 + 128);
             const int64_t scols = ceil_div(in, 128);
-            // x times the block's scales (and the decode factor), per token;
-            // paired and zero padded to whole 64-input chunks if the kernel asks.
-            const int64_t ldxs = K.fp8_paired_x ? ceil_div(in, 64) * 64 : in;
-            thread_local std::vector<double> xsbuf, scaled_buf;
-            double* xs = scratch(xsbuf, size_t(n_ * ldxs));
-            double* scaled = K.fp8_paired_x ? scratch(scaled_buf, size_t(ldxs)) : nullptr;
+            // x (already paired and padded if the kernel asks) times the
+            // block's scales and the decode factor, per token.
+            thread_local std::vector<double> xsbuf, fbuf;
+            double* xs = scratch(xsbuf, size_t(n_ * xld_));
+            double* f = scratch(fbuf, size_t(scols));
             const uint8_t* s = w.scale->data + blk * scols;
-            for (int64_t i = 0; i < n_; ++i) {
-                double* dst = scaled ? scaled : xs + i * ldxs;
-                for (int64_t c = 0; c < scols; ++c) {
-                    const double f = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
-                    const int64_t k1 = std::min(in, c * 128 + 128);
-                    for (int64_t k = c * 128; k < k1; ++k) dst[k] = xd[i * in + k] * f;
-                }
-                if (scaled) {
-                    std::fill(scaled + in, scaled + ldxs, 0.0);
-                    fp4_pair_x(scaled, ldxs, xs + i * ldxs);
-                }
-            }
-            K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, ldxs, n_, y_ + (a - row0_), ldy_);
+            for (int64_t c = 0; c < scols; ++c) f[c] = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
+            for (int64_t i = 0; i < n_; ++i) K.scale_blocks(xd + i * xld_, f, xld_, xs + i * xld_);
+            K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, xld_, n_, y_ + (a - row0_), ldy_);
             return;
         }
         case LinearFormat::FP4: {

@@ -82,6 +82,12 @@ struct Kernels {
                            const double* x, int64_t ldx, int64_t n, float* y, int64_t ldy);
     // Its activations: fp4_fixed_digits_portable, vectorised (same bytes).
     bool (*fp4_fixed_digits)(const float* x, int64_t in, int8_t* digits, int* exp, int64_t* digit_sums);
+    // dot_f32 with `a` already in double: the same additions in the same
+    // order, so the same result when a[j] = double(float), without
+    // converting a again for every b (attention scores: one query, many keys).
+    double (*dot_f64_f32)(const double* a, const float* b, int64_t n);
+    // out[k] = x[k] * f[k / 128] for k < n (the FP8 block scales folded into x).
+    void (*scale_blocks)(const double* x, const double* f, int64_t n, double* out);
 };
 
 const Kernels& kernels();  // for active_isa()

@@ -281,6 +281,29 @@ double dot_f32(const float* a, const float* b, int64_t n) {
     return s;
 }
 
+double dot_f64_f32(const double* a, const float* b, int64_t n) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 vb = _mm256_loadu_ps(b + j);
+        s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a + j), _mm256_cvtps_pd(_mm256_castps256_ps128(vb)), s0);
+        s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + j + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(vb, 1)), s1);
+    }
+    double s = hsum(_mm256_add_pd(s0, s1));
+    for (; j < n; ++j) s += a[j] * double(b[j]);
+    return s;
+}
+
+void scale_blocks(const double* x, const double* f, int64_t n, double* out) {
+    for (int64_t k0 = 0; k0 < n; k0 += 128) {
+        const __m256d s = _mm256_set1_pd(f[k0 / 128]);
+        const int64_t k1 = n - k0 < 128 ? n : k0 + 128;
+        int64_t k = k0;
+        for (; k + 4 <= k1; k += 4) _mm256_storeu_pd(out + k, _mm256_mul_pd(_mm256_loadu_pd(x + k), s));
+        for (; k < k1; ++k) out[k] = x[k] * f[k0 / 128];
+    }
+}
+
 void axpy_f32(float a, const float* x, float* y, int64_t n) {
     const __m256 va = _mm256_set1_ps(a);
     int64_t j = 0;
@@ -316,8 +339,8 @@ namespace dsv4::cpu {
 
 const Kernels& kernels_avx2() {
     static const Kernels k{
-        Isa::Avx2,           256.0,     false,   gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,
-        decode_fp4_portable, gemm_rows, dot_f32, axpy_f32,  read_sum, nullptr,  nullptr};
+        Isa::Avx2, 256.0,   false,    gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,  decode_fp4_portable,
+        gemm_rows, dot_f32, axpy_f32, read_sum,  nullptr,  nullptr,  dot_f64_f32, scale_blocks};
     return k;
 }
 

@@ -103,6 +103,16 @@ double dot_f32(const float* a, const float* b, int64_t n) {
     return s;
 }
 
+double dot_f64_f32(const double* a, const float* b, int64_t n) {
+    double s = 0.0;
+    for (int64_t j = 0; j < n; ++j) s += a[j] * double(b[j]);
+    return s;
+}
+
+void scale_blocks(const double* x, const double* f, int64_t n, double* out) {
+    for (int64_t k = 0; k < n; ++k) out[k] = x[k] * f[k / 128];
+}
+
 void axpy_f32(float a, const float* x, float* y, int64_t n) {
     for (int64_t j = 0; j < n; ++j) y[j] += a * x[j];
 }
@@ -131,8 +141,8 @@ void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double*
 
 const Kernels& kernels_scalar() {
     static const Kernels k{
-        Isa::Scalar,         1.0,       false,   gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,
-        decode_fp4_portable, gemm_rows, dot_f32, axpy_f32,  read_sum, nullptr,  nullptr};
+        Isa::Scalar, 1.0,     false,    gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,  decode_fp4_portable,
+        gemm_rows,   dot_f32, axpy_f32, read_sum,  nullptr,  nullptr,  dot_f64_f32, scale_blocks};
     return k;
 }
 

@@ -228,9 +228,9 @@ TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference",
             cpu.indexer_scores(q.data(), w.data(), heads, dim, keys.data(), count, got.data());
             check_close(got, want);
         }
-        {
+        for (int64_t n : {1, 3}) {  // one token (x converted once) and a batch
             const int n_out = 24;
-            const int64_t width = 4 * 1000, n = 3;
+            const int64_t width = 4 * 1000;
             auto m = random_floats(size_t(n_out * width), rng), x = random_floats(size_t(n * width), rng);
             std::vector<float> want(size_t(n * n_out)), got(size_t(n * n_out));
             ref.hc_mixes(m.data(), n_out, width, x.data(), n, 1e-6f, want.data());
@@ -253,6 +253,24 @@ TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference",
                 for (size_t i = 0; i < want.size(); ++i)
                     REQUIRE(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
             }
+    }
+}
+
+TEST_CASE("dot_f64_f32 gives dot_f32's sums bit for bit; scale_blocks scales each 128 inputs", "[cpu][kernels]") {
+    std::mt19937 rng(21);
+    for (cpu::Isa isa : isas()) {
+        const cpu::Kernels& K = cpu::kernels_for(isa);
+        for (int64_t n : {1, 7, 8, 15, 16, 17, 100, 128, 300, 512, 1000}) {
+            INFO("isa " << cpu::isa_name(isa) << " n " << n);
+            const auto a = random_floats(size_t(n), rng), b = random_floats(size_t(n), rng);
+            std::vector<double> ad(a.begin(), a.end());
+            const double want = K.dot_f32(a.data(), b.data(), n);
+            CHECK(K.dot_f64_f32(ad.data(), b.data(), n) == want);
+            std::vector<double> f(size_t((n + 127) / 128)), out(size_t(n), -1.0);
+            for (size_t c = 0; c < f.size(); ++c) f[c] = std::ldexp(1.0, int(c % 7) - 3);
+            K.scale_blocks(ad.data(), f.data(), n, out.data());
+            for (int64_t k = 0; k < n; ++k) REQUIRE(out[size_t(k)] == ad[size_t(k)] * f[size_t(k / 128)]);
+        }
     }
 }
 
