@@ -7,6 +7,7 @@
 
 #include "cpu/gemv_plan.h"
 #include "cpu/kernels.h"
+#include "cpu/scratch.h"
 #include "cpu/thread_pool.h"
 #include "error.h"
 #include "quant.h"
@@ -15,21 +16,12 @@ namespace dsv4 {
 
 namespace {
 
+using cpu::ceil_div;
 using cpu::Kernels;
+using cpu::scratch;
 
 double e8m0_d(uint8_t e) {
     return double(e8m0_to_float(e));
-}
-
-// Per-thread scratch, reused across calls (grows, never shrinks).
-template <class T>
-T* scratch(std::vector<T>& v, size_t n) {
-    if (v.size() < n) v.resize(n);
-    return v.data();
-}
-
-int64_t ceil_div(int64_t a, int64_t b) {
-    return (a + b - 1) / b;
 }
 
 }  // namespace
@@ -145,12 +137,13 @@ void CpuBackend::hc_mixes(const float* m, int n_out, int64_t width, const float*
     // Decode (one token): x in double once for all n_out rows (dot_f64_f32
     // gives dot_f32's sums); a batch converts per dot instead of holding
     // n x width doubles.
-    std::vector<double> xd(n == 1 ? size_t(width) : 0);
-    for (size_t k = 0; k < xd.size(); ++k) xd[k] = x[k];
+    thread_local std::vector<double> xbuf;  // the caller's; workers read it during this call
+    double* xd = n == 1 ? scratch(xbuf, size_t(width)) : nullptr;
+    if (xd)
+        for (int64_t k = 0; k < width; ++k) xd[k] = x[k];
     auto body = [&](int64_t t, int) {
         const int64_t i = t / n_out, o = t % n_out;
-        const double d =
-            n == 1 ? K.dot_f64_f32(xd.data(), m + o * width, width) : K.dot_f32(m + o * width, x + i * width, width);
+        const double d = xd ? K.dot_f64_f32(xd, m + o * width, width) : K.dot_f32(m + o * width, x + i * width, width);
         y[i * n_out + o] = float(d) * rs[size_t(i)];
     };
     if (tasks * width < (1 << 18)) {
@@ -196,14 +189,15 @@ void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64
     const Kernels& K = cpu::kernels();
     constexpr int64_t kChunk = 64;
     // The queries in double once (same sums as dot_f32).
-    std::vector<double> qd(size_t(heads * dim));
-    for (size_t i = 0; i < qd.size(); ++i) qd[i] = q[i];
+    thread_local std::vector<double> qbuf;  // the caller's; workers read it during this call
+    double* qd = scratch(qbuf, size_t(heads * dim));
+    for (int64_t i = 0; i < heads * dim; ++i) qd[i] = q[i];
     auto body = [&](int64_t t, int) {
         const int64_t b1 = std::min(count, (t + 1) * kChunk);
         for (int64_t b = t * kChunk; b < b1; ++b) {
             float s = 0.0f;
             for (int h = 0; h < heads; ++h)
-                s += std::max(float(K.dot_f64_f32(qd.data() + h * dim, keys + b * dim, dim)), 0.0f) * w[h];
+                s += std::max(float(K.dot_f64_f32(qd + h * dim, keys + b * dim, dim)), 0.0f) * w[h];
             scores[b] = s;
         }
     };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cpu/scratch.h"
 #include "error.h"
 #include "quant.h"
 
@@ -9,22 +10,12 @@ namespace dsv4::cpu {
 
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) {
-    return (a + b - 1) / b;
-}
-
 // Tasks of `chunk` rows (a multiple of `align`), about 8 per thread so a busy
 // core does not hold the others up.
 int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
     int64_t c = ceil_div(rows, int64_t(threads) * 8);
     c = std::max(c, min_rows);
     return ceil_div(c, align) * align;
-}
-
-template <class T>
-T* scratch(std::vector<T>& v, size_t n) {
-    if (v.size() < n) v.resize(n);
-    return v.data();
 }
 
 }  // namespace
