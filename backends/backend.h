@@ -46,6 +46,12 @@ public:
     // W stays in its checkpoint format (BF16 / FP8 block scales / packed FP4).
     virtual void matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
                         int64_t ldy) const = 0;
+    // The LM head's product, all w.out rows: logits feed no rounding grid
+    // and the model computes them in fp32, so a backend may accumulate in
+    // float here (the cpu backend does; this default is matmul).
+    virtual void logits_matmul(const Linear& w, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const {
+        matmul(w, 0, w.out, x, ldx, n, y, ldy);
+    }
 
     // y[i] = M . x[i] * (1 / sqrt(mean(x[i]^2) + eps)) with M an F32 matrix
     // [n_out, width]: the hyper-connection mixes.

@@ -52,6 +52,14 @@ void CountingBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const 
     inner_.matmul(w, row0, rows, x, ldx, n, y, ldy);
 }
 
+void CountingBackend::logits_matmul(const Linear& w, const float* x, int64_t ldx, int64_t n, float* y,
+                                    int64_t ldy) const {
+    const uint64_t b = linear_bytes(w, 0, w.out);
+    t_.bytes += b;
+    FormatTimer timer(t_, w.format, b);
+    inner_.logits_matmul(w, x, ldx, n, y, ldy);
+}
+
 void CountingBackend::hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
                                float* y) const {
     t_.bytes += uint64_t(n_out) * uint64_t(width) * sizeof(float);

@@ -39,6 +39,7 @@ public:
 
     void matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
                 int64_t ldy) const override;
+    void logits_matmul(const Linear& w, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const override;
     void hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
                   float* y) const override;
     void hc_reduce(const float* pre, const float* h, int hc, int64_t D, int64_t n, float* out) const override;

@@ -61,6 +61,25 @@ void CpuBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float
         matmul_gemv(w, row0, rows, x, ldx, n, y, ldy);
 }
 
+void CpuBackend::logits_matmul(const Linear& w, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const {
+    const Kernels& K = cpu::kernels();
+    if (w.format != LinearFormat::BF16 || !K.gemv_bf16_f32 || n >= kGemmMinTokens || n <= 0) {
+        matmul(w, 0, w.out, x, ldx, n, y, ldy);
+        return;
+    }
+    const int64_t in = w.in, ldxs = ceil_div(in, 32) * 32, rows = w.out;
+    thread_local std::vector<float> xs_tl;
+    float* xs = scratch(xs_tl, size_t(n * ldxs));
+    for (int64_t i = 0; i < n; ++i) cpu::bf16_split_x(x + i * ldx, in, xs + i * ldxs);
+    // About 8 tasks per thread, whole 4-row tiles.
+    const int64_t chunk = ceil_div(ceil_div(rows, int64_t(threads()) * 8), int64_t(4)) * 4;
+    const uint16_t* wd = w.weight->as<uint16_t>();
+    pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
+        const int64_t a = t * chunk, b = std::min(rows, a + chunk);
+        K.gemv_bf16_f32(wd + a * in, in, b - a, xs, ldxs, n, y + a, ldy);
+    });
+}
+
 void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                              float* y, int64_t ldy) const {
     thread_local cpu::GemvPlan plan_tl;

@@ -3,7 +3,9 @@
 // a persistent thread pool splitting rows (and heads) across cores, and a
 // packed double-precision GEMM for prefill-sized batches. Everything
 // accumulates in double, like the reference backend, so the two agree to
-// float32 rounding. Ops without a faster kernel fall back to the reference.
+// float32 rounding, except the LM head's logits (float, as the model
+// defines them; see logits_matmul). Ops without a faster kernel fall back to
+// the reference.
 #pragma once
 
 #include <memory>
@@ -32,6 +34,9 @@ public:
 
     void matmul(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
                 int64_t ldy) const override;
+    // BF16 heads of fewer than kGemmMinTokens tokens through the float
+    // kernel (Kernels::gemv_bf16_f32) where the ISA has one, else matmul.
+    void logits_matmul(const Linear& w, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const override;
     void hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
                   float* y) const override;
     void sparse_attention(const SparseAttentionArgs& a) const override;

@@ -102,3 +102,17 @@ void fp4_pair_x(const double* x, int64_t in, double* out) {
 }
 
 }  // namespace dsv4::cpu
+
+namespace dsv4::cpu {
+
+void bf16_split_x(const float* x, int64_t in, float* out) {
+    const int64_t padded = (in + 31) / 32 * 32;
+    for (int64_t g = 0; g < padded; g += 32)
+        for (int j = 0; j < 16; ++j) {
+            const int64_t e = g + 2 * j, o = e + 1;
+            out[g + j] = e < in ? x[e] : 0.0f;
+            out[g + 16 + j] = o < in ? x[o] : 0.0f;
+        }
+}
+
+}  // namespace dsv4::cpu

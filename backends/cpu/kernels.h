@@ -88,6 +88,13 @@ struct Kernels {
     double (*dot_f64_f32)(const double* a, const float* b, int64_t n);
     // out[k] = x[k] * f[k / 128] for k < n (the FP8 block scales folded into x).
     void (*scale_blocks)(const double* x, const double* f, int64_t n, double* out);
+    // BF16 rows accumulated in float, for the LM head only (its logits feed
+    // no rounding grid, and the model computes them in fp32); null where the
+    // ISA has none (the double gemv_bf16 serves). xs: per token, the inputs
+    // as bf16_split_x orders them, ldxs >= in rounded up to 32. The sums do
+    // not depend on n: the logits of a token are the same in any batch.
+    void (*gemv_bf16_f32)(const uint16_t* w, int64_t in, int64_t rows, const float* xs, int64_t ldxs, int64_t n,
+                          float* y, int64_t ldy);
 };
 
 const Kernels& kernels();  // for active_isa()
@@ -103,5 +110,9 @@ void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double*
 
 // Reorders x[in] (in a multiple of 32) into the FP4 kernels' paired layout.
 void fp4_pair_x(const double* x, int64_t in, double* out);
+
+// gemv_bf16_f32's activations: per 32 inputs the 16 even-indexed, then the 16
+// odd ones; out[0, in rounded up to 32), zero padded.
+void bf16_split_x(const float* x, int64_t in, float* out);
 
 }  // namespace dsv4::cpu

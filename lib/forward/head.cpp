@@ -31,7 +31,7 @@ void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* nor
     std::vector<float> x(size_t(n * D));
     hc_head(ctx, hc_w, h, n, x.data());
     rms_norm_rows(x.data(), n, D, norm, ctx.eps(), x.data());
-    ctx.be.matmul(ctx.w.head, 0, ctx.cfg.vocab_size, x.data(), D, n, logits, ctx.cfg.vocab_size);
+    ctx.be.logits_matmul(ctx.w.head, x.data(), D, n, logits, ctx.cfg.vocab_size);
 }
 
 void lm_head(const ForwardContext& ctx, const HcWeights& hc_w, const Tensor* norm, const float* h, float* logits) {

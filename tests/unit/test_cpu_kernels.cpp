@@ -274,6 +274,85 @@ TEST_CASE("dot_f64_f32 gives dot_f32's sums bit for bit; scale_blocks scales eac
     }
 }
 
+TEST_CASE("cpu logits_matmul: BF16 heads in float within float rounding, the same logits in any batch",
+          "[cpu][kernels]") {
+    IsaGuard guard;
+    bool float_kernel_seen = false;
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        const cpu::Kernels& K = cpu::kernels();
+        for (int64_t in : {5, 31, 32, 200, 1000}) {
+            std::mt19937 rng(static_cast<uint32_t>(in));
+            const int64_t out = 301;  // not a multiple of the 4-row tile
+            RandomLinear w(LinearFormat::BF16, out, in, rng);
+            const int64_t ldx = in + 3, ldy = out + 5, n_max = 17;  // 16 and 17 take matmul
+            const auto x = random_floats(size_t(n_max * ldx), rng);
+            std::vector<float> want(size_t(n_max * ldy), 0.0f);
+            ReferenceBackend().matmul(w.lin, 0, out, x.data(), ldx, n_max, want.data(), ldy);
+            // Float sums of `in` products: within a few float ulps of sum |w x| per addition.
+            std::vector<double> bound(size_t(n_max * ldy), 0.0);
+            std::vector<float> row(static_cast<size_t>(in));
+            for (int64_t r = 0; r < out; ++r) {
+                for (int64_t j = 0; j < in; ++j) {
+                    uint32_t b = uint32_t(w.wbytes[size_t(2 * (r * in + j)) + 1]) << 24 |
+                                 uint32_t(w.wbytes[size_t(2 * (r * in + j))]) << 16;
+                    std::memcpy(&row[size_t(j)], &b, 4);
+                }
+                for (int64_t i = 0; i < n_max; ++i) {
+                    double s = 0.0;
+                    for (int64_t j = 0; j < in; ++j) s += std::fabs(double(row[size_t(j)]) * x[size_t(i * ldx + j)]);
+                    bound[size_t(i * ldy + r)] = double(in / 32 + 32) * std::ldexp(s, -22);
+                }
+            }
+            CpuBackend cpu(2);
+            std::vector<float> one(static_cast<size_t>(ldy));
+            for (int64_t n :
+                 {int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(5), int64_t(9), int64_t(16), int64_t(17)}) {
+                INFO("isa " << cpu::isa_name(isa) << " in " << in << " n " << n);
+                std::vector<float> got(size_t(n * ldy), 0.0f);
+                cpu.logits_matmul(w.lin, x.data(), ldx, n, got.data(), ldy);
+                for (int64_t i = 0; i < n; ++i)
+                    for (int64_t r = 0; r < out; ++r) {
+                        const size_t e = size_t(i * ldy + r);
+                        INFO("token " << i << " row " << r << ": " << got[e] << " vs " << want[e]);
+                        REQUIRE(std::fabs(double(got[e]) - double(want[e])) <= bound[e]);
+                    }
+                if (!K.gemv_bf16_f32 || n >= CpuBackend::kGemmMinTokens) continue;
+                // A token's logits do not depend on the batch it came in
+                // (decode steps and verification passes agree bit for bit).
+                for (int64_t i = 0; i < n; ++i) {
+                    cpu.logits_matmul(w.lin, x.data() + i * ldx, ldx, 1, one.data(), ldy);
+                    REQUIRE(std::memcmp(one.data(), got.data() + i * ldy, size_t(out) * sizeof(float)) == 0);
+                }
+                // The backend routes the head through the float kernel.
+                std::vector<float> xs(size_t(n * ((in + 31) / 32 * 32))), direct(size_t(n * ldy), 0.0f);
+                const int64_t ldxs = (in + 31) / 32 * 32;
+                for (int64_t i = 0; i < n; ++i) cpu::bf16_split_x(x.data() + i * ldx, in, xs.data() + i * ldxs);
+                K.gemv_bf16_f32(w.wbytes.empty() ? nullptr : reinterpret_cast<const uint16_t*>(w.wbytes.data()), in,
+                                out, xs.data(), ldxs, n, direct.data(), ldy);
+                for (int64_t i = 0; i < n; ++i)
+                    REQUIRE(std::memcmp(direct.data() + i * ldy, got.data() + i * ldy, size_t(out) * sizeof(float)) ==
+                            0);
+                float_kernel_seen = true;
+            }
+        }
+    }
+    // Machines with AVX-512 (this project's CI) must exercise the float kernel.
+    if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(float_kernel_seen);
+}
+
+TEST_CASE("bf16_split_x puts each 32 inputs' even ones first, then the odd ones, zero padded", "[cpu][kernels]") {
+    std::vector<float> x(45), out(64, -1.0f);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float(i + 1);
+    cpu::bf16_split_x(x.data(), int64_t(x.size()), out.data());
+    for (int g = 0; g < 64; g += 32)
+        for (int j = 0; j < 16; ++j) {
+            const int e = g + 2 * j, o = e + 1;
+            CHECK(out[size_t(g + j)] == (e < 45 ? float(e + 1) : 0.0f));
+            CHECK(out[size_t(g + 16 + j)] == (o < 45 ? float(o + 1) : 0.0f));
+        }
+}
+
 TEST_CASE("DSV4_CPU_ISA names and forcing never exceed the CPU", "[cpu][kernels]") {
     IsaGuard guard;
     CHECK(cpu::isa_supported(cpu::Isa::Scalar));
