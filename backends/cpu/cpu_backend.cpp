@@ -174,25 +174,42 @@ void CpuBackend::hc_mixes(const float* m, int n_out, int64_t width, const float*
 
 void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
     const Kernels& K = cpu::kernels();
+    const bool many = K.dot_rows_f64 && K.weighted_rows_f32;
+    // Every head reads the same keys: in double once (exact), not once per
+    // head inside each dot product.
+    thread_local std::vector<double> kvbuf;  // the caller's; workers read it during this call
+    double* kvd = many ? scratch(kvbuf, size_t(a.n_kv * a.dim)) : nullptr;
+    if (many)
+        for (int64_t j = 0; j < a.n_kv; ++j)
+            for (int64_t i = 0; i < a.dim; ++i) kvd[j * a.dim + i] = a.kv[j][i];
     auto head = [&](int64_t h, int) {
         thread_local std::vector<float> pbuf;
-        thread_local std::vector<double> qbuf;
+        thread_local std::vector<double> qbuf, sbuf;
         float* p = scratch(pbuf, size_t(a.n_kv));
         // The query in double once, not once per key (same sums as dot_f32).
         double* q = scratch(qbuf, size_t(a.dim));
         for (int64_t i = 0; i < a.dim; ++i) q[i] = a.q[h * a.dim + i];
         float* o = a.out + h * a.dim;
         float mx = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < a.n_kv; ++j) {
-            p[j] = float(K.dot_f64_f32(q, a.kv[j], a.dim)) * a.scale;
-            mx = std::max(mx, p[j]);
+        if (many) {
+            double* sc = scratch(sbuf, size_t(a.n_kv));
+            K.dot_rows_f64(q, kvd, a.dim, a.n_kv, a.dim, sc);
+            for (int64_t j = 0; j < a.n_kv; ++j) p[j] = float(sc[j]) * a.scale;
+        } else {
+            for (int64_t j = 0; j < a.n_kv; ++j) p[j] = float(K.dot_f64_f32(q, a.kv[j], a.dim)) * a.scale;
         }
+        for (int64_t j = 0; j < a.n_kv; ++j) mx = std::max(mx, p[j]);
         float denom = 0.0f;
         for (int64_t j = 0; j < a.n_kv; ++j) {
             p[j] = std::exp(p[j] - mx);
             denom += p[j];
         }
         denom += std::exp(a.sink[h] - mx);
+        if (many) {
+            for (int64_t j = 0; j < a.n_kv; ++j) p[j] = p[j] / denom;
+            K.weighted_rows_f32(p, a.kv, a.n_kv, a.dim, o);
+            return;
+        }
         std::fill(o, o + a.dim, 0.0f);
         for (int64_t j = 0; j < a.n_kv; ++j) K.axpy_f32(p[j] / denom, a.kv[j], o, a.dim);
     };

@@ -274,6 +274,41 @@ TEST_CASE("dot_f64_f32 gives dot_f32's sums bit for bit; scale_blocks scales eac
     }
 }
 
+TEST_CASE("dot_rows_f64 and weighted_rows_f32 give dot_f64_f32's and axpy_f32's results bit for bit",
+          "[cpu][kernels]") {
+    std::mt19937 rng(33);
+    bool seen = false;
+    for (cpu::Isa isa : isas()) {
+        const cpu::Kernels& K = cpu::kernels_for(isa);
+        if (!K.dot_rows_f64 || !K.weighted_rows_f32) continue;
+        seen = true;
+        for (int64_t n : {1, 7, 16, 17, 100, 255, 256, 257, 512, 600})
+            for (int64_t n_rows : {0, 1, 3, 4, 5, 9, 130}) {
+                INFO("isa " << cpu::isa_name(isa) << " n " << n << " rows " << n_rows);
+                const int64_t ld = n + 5;
+                const auto keys = random_floats(size_t(std::max<int64_t>(n_rows, 1) * ld), rng);
+                const auto q = random_floats(size_t(n), rng);
+                std::vector<double> qd(q.begin(), q.end()), kd(keys.begin(), keys.end());
+                std::vector<double> got(size_t(n_rows) + 1, -1.0);
+                K.dot_rows_f64(qd.data(), kd.data(), ld, n_rows, n, got.data());
+                for (int64_t r = 0; r < n_rows; ++r)
+                    REQUIRE(got[size_t(r)] == K.dot_f64_f32(qd.data(), keys.data() + r * ld, n));
+                CHECK(got[size_t(n_rows)] == -1.0);  // nothing written past n_rows
+
+                std::vector<const float*> rows;
+                for (int64_t r = 0; r < n_rows; ++r) rows.push_back(keys.data() + r * ld);
+                auto w = random_floats(size_t(n_rows) + 1, rng);
+                if (n_rows > 2) w[1] = -0.0f;  // a -0 weight: +0 + -0 stays +0, as in axpy
+                std::vector<float> want(size_t(n) + 1, 0.0f), out(size_t(n) + 1, 7.0f);
+                for (int64_t r = 0; r < n_rows; ++r) K.axpy_f32(w[size_t(r)], rows[size_t(r)], want.data(), n);
+                K.weighted_rows_f32(w.data(), rows.data(), n_rows, n, out.data());
+                REQUIRE(std::memcmp(out.data(), want.data(), size_t(n) * sizeof(float)) == 0);
+                CHECK(out[size_t(n)] == 7.0f);  // nothing written past n
+            }
+    }
+    if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
+}
+
 TEST_CASE("cpu logits_matmul: BF16 heads in float within float rounding, the same logits in any batch",
           "[cpu][kernels]") {
     IsaGuard guard;
