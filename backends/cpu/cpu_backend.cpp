@@ -174,50 +174,51 @@ void CpuBackend::hc_mixes(const float* m, int n_out, int64_t width, const float*
 
 void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
     const Kernels& K = cpu::kernels();
-    const bool many = K.dot_rows_f64 && K.weighted_rows_f32;
-    // Every head reads the same keys: in double once (exact), not once per
-    // head inside each dot product.
-    thread_local std::vector<double> kvbuf;  // the caller's; workers read it during this call
-    double* kvd = many ? scratch(kvbuf, size_t(a.n_kv * a.dim)) : nullptr;
-    if (many)
-        for (int64_t j = 0; j < a.n_kv; ++j)
-            for (int64_t i = 0; i < a.dim; ++i) kvd[j * a.dim + i] = a.kv[j][i];
-    auto head = [&](int64_t h, int) {
+    // Where the ISA has the grouped kernels, tasks of 4 heads: each key and
+    // value row is read once per group, not once per head.
+    const int group = K.attn_scores && K.attn_weighted ? 4 : 1;
+    const int64_t n_kv = a.n_kv, dim = a.dim;
+    auto heads = [&](int64_t g, int) {
+        const int h0 = int(g) * group, nq = std::min(group, a.n_heads - h0);
         thread_local std::vector<float> pbuf;
         thread_local std::vector<double> qbuf, sbuf;
-        float* p = scratch(pbuf, size_t(a.n_kv));
-        // The query in double once, not once per key (same sums as dot_f32).
-        double* q = scratch(qbuf, size_t(a.dim));
-        for (int64_t i = 0; i < a.dim; ++i) q[i] = a.q[h * a.dim + i];
-        float* o = a.out + h * a.dim;
-        float mx = -std::numeric_limits<float>::infinity();
-        if (many) {
-            double* sc = scratch(sbuf, size_t(a.n_kv));
-            K.dot_rows_f64(q, kvd, a.dim, a.n_kv, a.dim, sc);
-            for (int64_t j = 0; j < a.n_kv; ++j) p[j] = float(sc[j]) * a.scale;
+        float* p = scratch(pbuf, size_t(nq * n_kv));
+        // The queries in double once, not once per key (same sums as dot_f32).
+        double* q = scratch(qbuf, size_t(nq * dim));
+        for (int64_t i = 0; i < nq * dim; ++i) q[i] = a.q[h0 * dim + i];
+        if (group > 1) {
+            double* sc = scratch(sbuf, size_t(nq * n_kv));
+            K.attn_scores(q, dim, nq, a.kv, n_kv, dim, sc, n_kv);
+            for (int64_t i = 0; i < nq * n_kv; ++i) p[i] = float(sc[i]) * a.scale;
         } else {
-            for (int64_t j = 0; j < a.n_kv; ++j) p[j] = float(K.dot_f64_f32(q, a.kv[j], a.dim)) * a.scale;
+            for (int64_t j = 0; j < n_kv; ++j) p[j] = float(K.dot_f64_f32(q, a.kv[j], dim)) * a.scale;
         }
-        for (int64_t j = 0; j < a.n_kv; ++j) mx = std::max(mx, p[j]);
-        float denom = 0.0f;
-        for (int64_t j = 0; j < a.n_kv; ++j) {
-            p[j] = std::exp(p[j] - mx);
-            denom += p[j];
+        for (int h = 0; h < nq; ++h) {
+            float* ph = p + h * n_kv;
+            float mx = -std::numeric_limits<float>::infinity();
+            for (int64_t j = 0; j < n_kv; ++j) mx = std::max(mx, ph[j]);
+            float denom = 0.0f;
+            for (int64_t j = 0; j < n_kv; ++j) {
+                ph[j] = std::exp(ph[j] - mx);
+                denom += ph[j];
+            }
+            denom += std::exp(a.sink[h0 + h] - mx);
+            for (int64_t j = 0; j < n_kv; ++j) ph[j] = ph[j] / denom;
         }
-        denom += std::exp(a.sink[h] - mx);
-        if (many) {
-            for (int64_t j = 0; j < a.n_kv; ++j) p[j] = p[j] / denom;
-            K.weighted_rows_f32(p, a.kv, a.n_kv, a.dim, o);
+        float* o = a.out + h0 * dim;
+        if (group > 1) {
+            K.attn_weighted(p, n_kv, nq, a.kv, n_kv, dim, o, dim);
             return;
         }
-        std::fill(o, o + a.dim, 0.0f);
-        for (int64_t j = 0; j < a.n_kv; ++j) K.axpy_f32(p[j] / denom, a.kv[j], o, a.dim);
+        std::fill(o, o + dim, 0.0f);
+        for (int64_t j = 0; j < n_kv; ++j) K.axpy_f32(p[j], a.kv[j], o, dim);
     };
-    if (int64_t(a.n_heads) * a.n_kv * a.dim < (1 << 16)) {
-        for (int h = 0; h < a.n_heads; ++h) head(h, 0);
+    const int64_t tasks = (a.n_heads + group - 1) / group;
+    if (int64_t(a.n_heads) * n_kv * dim < (1 << 16)) {
+        for (int64_t g = 0; g < tasks; ++g) heads(g, 0);
         return;
     }
-    pool().for_each(a.n_heads, head);
+    pool().for_each(tasks, heads);
 }
 
 void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys,

@@ -95,14 +95,16 @@ struct Kernels {
     // not depend on n: the logits of a token are the same in any batch.
     void (*gemv_bf16_f32)(const uint16_t* w, int64_t in, int64_t rows, const float* xs, int64_t ldxs, int64_t n,
                           float* y, int64_t ldy);
-    // The attention core's two loops, for many keys at once (null where the
-    // ISA has none: the sparse attention then calls dot_f64_f32 and
-    // axpy_f32 per key). out[r] = rows[r] . a (rows ld apart, n long), with
-    // dot_f64_f32's additions: the same sums when rows are floats converted
-    // to double. And out[j] = sum over r in order of w[r] * rows[r][j] for
-    // j < n, as axpy_f32 from a zeroed out computes it.
-    void (*dot_rows_f64)(const double* a, const double* rows, int64_t ld, int64_t n_rows, int64_t n, double* out);
-    void (*weighted_rows_f32)(const float* w, const float* const* rows, int64_t n_rows, int64_t n, float* out);
+    // The attention core for n_q query heads at once (null where the ISA has
+    // none: the sparse attention then calls dot_f64_f32 and axpy_f32 per head
+    // and key). Scores: out[h * ldo + j] = dot_f64_f32(q + h * ldq, keys[j],
+    // dim), the same sums bit for bit. Weighted values: out[h * ldo + i] =
+    // sum over j in order of w[h * ldw + j] * rows[j][i], as axpy_f32 from a
+    // zeroed out computes it.
+    void (*attn_scores)(const double* q, int64_t ldq, int n_q, const float* const* keys, int64_t n_keys, int64_t dim,
+                        double* out, int64_t ldo);
+    void (*attn_weighted)(const float* w, int64_t ldw, int n_q, const float* const* rows, int64_t n_rows, int64_t dim,
+                          float* out, int64_t ldo);
 };
 
 const Kernels& kernels();  // for active_isa()

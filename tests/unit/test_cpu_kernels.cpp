@@ -274,37 +274,46 @@ TEST_CASE("dot_f64_f32 gives dot_f32's sums bit for bit; scale_blocks scales eac
     }
 }
 
-TEST_CASE("dot_rows_f64 and weighted_rows_f32 give dot_f64_f32's and axpy_f32's results bit for bit",
-          "[cpu][kernels]") {
+TEST_CASE("attn_scores and attn_weighted give dot_f64_f32's and axpy_f32's results bit for bit", "[cpu][kernels]") {
     std::mt19937 rng(33);
     bool seen = false;
     for (cpu::Isa isa : isas()) {
         const cpu::Kernels& K = cpu::kernels_for(isa);
-        if (!K.dot_rows_f64 || !K.weighted_rows_f32) continue;
+        if (!K.attn_scores || !K.attn_weighted) continue;
         seen = true;
-        for (int64_t n : {1, 7, 16, 17, 100, 255, 256, 257, 512, 600})
-            for (int64_t n_rows : {0, 1, 3, 4, 5, 9, 130}) {
-                INFO("isa " << cpu::isa_name(isa) << " n " << n << " rows " << n_rows);
-                const int64_t ld = n + 5;
-                const auto keys = random_floats(size_t(std::max<int64_t>(n_rows, 1) * ld), rng);
-                const auto q = random_floats(size_t(n), rng);
-                std::vector<double> qd(q.begin(), q.end()), kd(keys.begin(), keys.end());
-                std::vector<double> got(size_t(n_rows) + 1, -1.0);
-                K.dot_rows_f64(qd.data(), kd.data(), ld, n_rows, n, got.data());
-                for (int64_t r = 0; r < n_rows; ++r)
-                    REQUIRE(got[size_t(r)] == K.dot_f64_f32(qd.data(), keys.data() + r * ld, n));
-                CHECK(got[size_t(n_rows)] == -1.0);  // nothing written past n_rows
+        for (int64_t dim : {1, 7, 16, 17, 63, 64, 65, 100, 512, 600})
+            for (int64_t n_kv : {0, 1, 3, 130})
+                for (int nq : {1, 3, 4, 6, 9}) {
+                    INFO("isa " << cpu::isa_name(isa) << " dim " << dim << " keys " << n_kv << " heads " << nq);
+                    const int64_t ld = dim + 5;
+                    const auto keys = random_floats(size_t(std::max<int64_t>(n_kv, 1) * ld), rng);
+                    std::vector<const float*> rows;
+                    for (int64_t j = 0; j < n_kv; ++j) rows.push_back(keys.data() + j * ld);
+                    const auto qf = random_floats(size_t(nq * dim), rng);
+                    const std::vector<double> q(qf.begin(), qf.end());
+                    const int64_t ldo = n_kv + 2;
+                    std::vector<double> sc(size_t(nq * ldo), -1.0);
+                    K.attn_scores(q.data(), dim, nq, rows.data(), n_kv, dim, sc.data(), ldo);
+                    for (int h = 0; h < nq; ++h) {
+                        for (int64_t j = 0; j < n_kv; ++j)
+                            REQUIRE(sc[size_t(h * ldo + j)] == K.dot_f64_f32(q.data() + h * dim, rows[size_t(j)], dim));
+                        CHECK(sc[size_t(h * ldo + n_kv)] == -1.0);  // nothing written past n_kv
+                    }
 
-                std::vector<const float*> rows;
-                for (int64_t r = 0; r < n_rows; ++r) rows.push_back(keys.data() + r * ld);
-                auto w = random_floats(size_t(n_rows) + 1, rng);
-                if (n_rows > 2) w[1] = -0.0f;  // a -0 weight: +0 + -0 stays +0, as in axpy
-                std::vector<float> want(size_t(n) + 1, 0.0f), out(size_t(n) + 1, 7.0f);
-                for (int64_t r = 0; r < n_rows; ++r) K.axpy_f32(w[size_t(r)], rows[size_t(r)], want.data(), n);
-                K.weighted_rows_f32(w.data(), rows.data(), n_rows, n, out.data());
-                REQUIRE(std::memcmp(out.data(), want.data(), size_t(n) * sizeof(float)) == 0);
-                CHECK(out[size_t(n)] == 7.0f);  // nothing written past n
-            }
+                    auto w = random_floats(size_t(nq * (n_kv + 1)), rng);
+                    if (n_kv > 2) w[1] = -0.0f;  // a -0 weight: +0 + -0 stays +0, as in axpy
+                    const int64_t ldout = dim + 3;
+                    std::vector<float> want(size_t(nq * ldout), 0.0f), out(size_t(nq * ldout), 7.0f);
+                    for (int h = 0; h < nq; ++h)
+                        for (int64_t j = 0; j < n_kv; ++j)
+                            K.axpy_f32(w[size_t(h * (n_kv + 1) + j)], rows[size_t(j)], want.data() + h * ldout, dim);
+                    K.attn_weighted(w.data(), n_kv + 1, nq, rows.data(), n_kv, dim, out.data(), ldout);
+                    for (int h = 0; h < nq; ++h) {
+                        REQUIRE(std::memcmp(out.data() + h * ldout, want.data() + h * ldout,
+                                            size_t(dim) * sizeof(float)) == 0);
+                        CHECK(out[size_t(h * ldout + dim)] == 7.0f);  // nothing written past dim
+                    }
+                }
     }
     if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
 }
