@@ -230,8 +230,24 @@ void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64
     double* qd = scratch(qbuf, size_t(heads * dim));
     for (int64_t i = 0; i < heads * dim; ++i) qd[i] = q[i];
     auto body = [&](int64_t t, int) {
-        const int64_t b1 = std::min(count, (t + 1) * kChunk);
-        for (int64_t b = t * kChunk; b < b1; ++b) {
+        const int64_t b0 = t * kChunk, b1 = std::min(count, b0 + kChunk), nb = b1 - b0;
+        if (K.attn_scores) {
+            // All heads' dot products for the chunk's keys, 4 heads per pass
+            // over them (the same sums as dot_f64_f32), then each key's sum
+            // over heads in head order as below.
+            thread_local std::vector<double> dbuf;
+            const float* rows[kChunk];
+            for (int64_t j = 0; j < nb; ++j) rows[j] = keys + (b0 + j) * dim;
+            double* dots = scratch(dbuf, size_t(heads * kChunk));
+            K.attn_scores(qd, dim, heads, rows, nb, dim, dots, kChunk);
+            for (int64_t j = 0; j < nb; ++j) {
+                float s = 0.0f;
+                for (int h = 0; h < heads; ++h) s += std::max(float(dots[h * kChunk + j]), 0.0f) * w[h];
+                scores[b0 + j] = s;
+            }
+            return;
+        }
+        for (int64_t b = b0; b < b1; ++b) {
             float s = 0.0f;
             for (int h = 0; h < heads; ++h)
                 s += std::max(float(K.dot_f64_f32(qd + h * dim, keys + b * dim, dim)), 0.0f) * w[h];

@@ -195,9 +195,10 @@ TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference",
         INFO("isa " << cpu::isa_name(isa));
         ReferenceBackend ref;
         CpuBackend cpu(2);
-        {
+        for (int H : {16, 6}) {  // whole groups of 4 heads, and a partial last group
             // Large enough to take the threaded path.
-            const int H = 16, d = 136;
+            INFO("heads " << H);
+            const int d = H == 16 ? 136 : 200;
             const int64_t nkv = 77;
             auto q = random_floats(size_t(H * d), rng), keys = random_floats(size_t(nkv * d), rng),
                  sink = random_floats(size_t(H), rng);
@@ -218,8 +219,8 @@ TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference",
             cpu.sparse_attention(a);
             check_close(got, want);
         }
-        {
-            const int heads = 8;
+        for (int heads : {8, 6}) {
+            INFO("indexer heads " << heads);
             const int64_t dim = 128, count = 301;
             auto q = random_floats(size_t(heads * dim), rng), w = random_floats(size_t(heads), rng),
                  keys = random_floats(size_t(count * dim), rng);
