@@ -44,12 +44,13 @@ int main(int argc, char** argv) {
     std::vector<float> xf(size_t(in * 8), 0.5f);
     Fp4FixedBuffers fixed;
     fp4_fixed_prepare(xf.data(), in, 8, in, fixed);
-    std::vector<float> y(size_t(rows * 8));
+    std::vector<float> y(size_t(rows * 8)), xs(size_t(in * 8));
+    for (int t = 0; t < 8; ++t) bf16_split_x(xf.data() + t * in, in, xs.data() + t * in);
     for (Isa isa : {Isa::Avx512Fp16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (!isa_supported(isa)) continue;
         const Kernels& K = kernels_for(isa);
         for (int n : {1, 2, 4}) {
-            double t8 = 1e9, t4 = 1e9, t16 = 1e9, t4i = 1e9;
+            double t8 = 1e9, t4 = 1e9, t16 = 1e9, t4i = 1e9, t16f = 1e9;
             for (int rep = 0; rep < 5; ++rep) {
                 double t = now();
                 K.gemv_fp8(w8.data(), in, rows, x.data(), in, n, y.data(), rows);
@@ -65,12 +66,18 @@ int main(int argc, char** argv) {
                 t = now();
                 K.gemv_bf16(w16.data(), in, rows / 2, x.data(), in, n, y.data(), rows);
                 t16 = std::min(t16, now() - t);
+                if (K.gemv_bf16_f32) {
+                    t = now();
+                    K.gemv_bf16_f32(w16.data(), in, rows / 2, xs.data(), in, n, y.data(), rows);
+                    t16f = std::min(t16f, now() - t);
+                }
             }
             std::printf("%-7s n=%d  FP8 %6.2f GB/s  FP4 %6.2f GB/s  BF16 %6.2f GB/s", isa_name(isa), n,
                         double(w8.size()) / t8 / 1e9, double(w4.size() + s4.size()) / t4 / 1e9,
                         double(w16.size() * 2) / t16 / 1e9);
             if (K.gemv_fp4_fixed)
                 std::printf("  FP4 integer route %6.2f GB/s", double(w4.size() + s4.size()) / t4i / 1e9);
+            if (K.gemv_bf16_f32) std::printf("  BF16 in float (head) %6.2f GB/s", double(w16.size() * 2) / t16f / 1e9);
             std::printf("\n");
         }
     }
