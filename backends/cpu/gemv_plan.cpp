@@ -66,15 +66,14 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     }
 }
 
-void GemvPlan::run_task(int64_t t) const {
+void GemvPlan::run_task(int64_t t, const Linear& w, float* y) const {
     const Kernels& K = *k_;
-    const Linear& w = *w_;
     const int64_t in = w.in;
     const double* xd = xd_.data();
     switch (w.format) {
         case LinearFormat::BF16: {
             const int64_t a = t * chunk_, b = std::min(rows_, a + chunk_);
-            K.gemv_bf16(w.weight->as<uint16_t>() + (row0_ + a) * in, in, b - a, xd, in, n_, y_ + a, ldy_);
+            K.gemv_bf16(w.weight->as<uint16_t>() + (row0_ + a) * in, in, b - a, xd, in, n_, y + a, ldy_);
             return;
         }
         case LinearFormat::FP8: {
@@ -89,7 +88,7 @@ void GemvPlan::run_task(int64_t t) const {
             const uint8_t* s = w.scale->data + blk * scols;
             for (int64_t c = 0; c < scols; ++c) f[c] = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
             for (int64_t i = 0; i < n_; ++i) K.scale_blocks(xd + i * xld_, f, xld_, xs + i * xld_);
-            K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, xld_, n_, y_ + (a - row0_), ldy_);
+            K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, xld_, n_, y + (a - row0_), ldy_);
             return;
         }
         case LinearFormat::FP4: {
@@ -97,9 +96,9 @@ void GemvPlan::run_task(int64_t t) const {
             const uint8_t* wa = w.weight->data + (row0_ + a) * (in / 2);
             const uint8_t* sa = w.scale->data + (row0_ + a) * (in / 32);
             if (use_fixed_)
-                K.gemv_fp4_fixed(wa, sa, in, b - a, fixed_.view(), xd, in, n_, y_ + a, ldy_);
+                K.gemv_fp4_fixed(wa, sa, in, b - a, fixed_.view(), xd, in, n_, y + a, ldy_);
             else
-                K.gemv_fp4(wa, sa, in, b - a, xd, in, n_, y_ + a, ldy_);
+                K.gemv_fp4(wa, sa, in, b - a, xd, in, n_, y + a, ldy_);
             return;
         }
     }

@@ -19,7 +19,11 @@ public:
     void prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                  float* y, int64_t ldy, int threads);
     int64_t tasks() const { return tasks_; }
-    void run_task(int64_t t) const;
+    void run_task(int64_t t) const { run_task(t, *w_, y_); }
+    // Task t of the same product for another weight of the same format and
+    // shape on the same activations (an expert's w3 next to its w1: x is
+    // prepared once), writing y (ldy as prepared).
+    void run_task(int64_t t, const Linear& w, float* y) const;
 
 private:
     const Kernels* k_ = nullptr;
