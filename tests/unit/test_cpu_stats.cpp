@@ -20,11 +20,19 @@
 
 namespace {
 
-std::string tiny_model() { return testing_support::conformance_dir() + "/golden/tiny-s4/model"; }
+std::string tiny_model() {
+    return testing_support::conformance_dir() + "/golden/tiny-s4/model";
+}
 
-uint64_t fp8_bytes(uint64_t out, uint64_t in) { return out * in + ((out + 127) / 128) * ((in + 127) / 128); }
-uint64_t fp4_bytes(uint64_t out, uint64_t in) { return out * in / 2 + out * in / 32; }
-uint64_t bf16_bytes(uint64_t out, uint64_t in) { return out * in * 2; }
+uint64_t fp8_bytes(uint64_t out, uint64_t in) {
+    return out * in + ((out + 127) / 128) * ((in + 127) / 128);
+}
+uint64_t fp4_bytes(uint64_t out, uint64_t in) {
+    return out * in / 2 + out * in / 32;
+}
+uint64_t bf16_bytes(uint64_t out, uint64_t in) {
+    return out * in * 2;
+}
 
 }  // namespace
 
@@ -45,14 +53,15 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
     auto block = [&](int R) {
         uint64_t b = fp8_bytes(Lq, D) + fp8_bytes(H * d, Lq) + fp8_bytes(d, D);
         // wo_a is read group by group: G calls of Lo rows each.
-        for (uint64_t g = 0; g < G; ++g) b += Lo * (H * d / G) + ((g * Lo + Lo - 1) / 128 - (g * Lo) / 128 + 1) * ((H * d / G + 127) / 128);
+        for (uint64_t g = 0; g < G; ++g)
+            b += Lo * (H * d / G) + ((g * Lo + Lo - 1) / 128 - (g * Lo) / 128 + 1) * ((H * d / G + 127) / 128);
         b += fp8_bytes(D, G * Lo);
         if (R > 0) b += 2 * bf16_bytes((R == 4 ? 2 : 1) * d, D);
         if (R == 4) b += fp8_bytes(Hi * di, Lq) + bf16_bytes(Hi, D) + 2 * bf16_bytes(2 * di, D);
         b += bf16_bytes(E, D);
         b += k * (2 * fp4_bytes(I, D) + fp4_bytes(D, I));
         b += 2 * fp8_bytes(I, D) + fp8_bytes(D, I);  // shared expert
-        b += 2 * (2 + hc) * hc * hc * D * 4;          // hc_attn / hc_ffn mixes (F32)
+        b += 2 * (2 + hc) * hc * hc * D * 4;         // hc_attn / hc_ffn mixes (F32)
         return b;
     };
     uint64_t want = 0;
@@ -61,7 +70,7 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
         REQUIRE(dsv4_model_layer_ratio(m, l, &R) == DSV4_STATUS_OK);
         want += block(R);
     }
-    want += D * 2;                          // embedding row
+    want += D * 2;                               // embedding row
     want += bf16_bytes(V, D) + hc * hc * D * 4;  // head and its hc mix
     if (i.n_mtp_layers) {
         int R = 0;
@@ -128,8 +137,8 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
             const uint64_t blocks = uint64_t(i.n_layers + i.n_mtp_layers);
             CHECK(st.matmul_bytes[DSV4_WEIGHT_FP4] - prev.matmul_bytes[DSV4_WEIGHT_FP4] ==
                   blocks * k * (2 * fp4_bytes(I, D) + fp4_bytes(D, I)));
-            const uint64_t not_products = blocks * 2 * (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4 +
-                                          (i.n_mtp_layers ? 2 : 1) * D * 2;
+            const uint64_t not_products =
+                blocks * 2 * (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4 + (i.n_mtp_layers ? 2 : 1) * D * 2;
             CHECK(fmt_sum == want - not_products);
         }
         CHECK(st.tokens == 6);
@@ -198,9 +207,11 @@ TEST_CASE("thread pool runs every task once, rethrows, and nests serially", "[cp
         std::atomic<int> inner{0};
         pool.for_each(4, [&](int64_t, int) { pool.for_each(5, [&](int64_t, int) { inner++; }); });
         CHECK(inner.load() == 20);
-        CHECK_THROWS_AS(pool.for_each(50, [&](int64_t t, int) {
-            if (t == 17) throw std::runtime_error("task failed");
-        }), std::runtime_error);
+        CHECK_THROWS_AS(pool.for_each(50,
+                                      [&](int64_t t, int) {
+                                          if (t == 17) throw std::runtime_error("task failed");
+                                      }),
+                        std::runtime_error);
         std::atomic<int> after{0};
         pool.for_each(10, [&](int64_t, int) { after++; });
         CHECK(after.load() == 10);
@@ -211,8 +222,7 @@ TEST_CASE("thread pool serves concurrent submitters (sessions on different threa
     dsv4::cpu::ThreadPool pool(2);
     std::atomic<int64_t> sum{0};
     auto submit = [&] {
-        for (int round = 0; round < 200; ++round)
-            pool.for_each(37, [&](int64_t t, int) { sum += t + 1; });
+        for (int round = 0; round < 200; ++round) pool.for_each(37, [&](int64_t t, int) { sum += t + 1; });
     };
     std::thread a(submit), b(submit);
     a.join();
@@ -221,7 +231,8 @@ TEST_CASE("thread pool serves concurrent submitters (sessions on different threa
 }
 
 TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]") {
-    auto r = testing_support::run_cli("bench -m " + tiny_model() + " --prompt 20 --gen 3 --threads 2 --bw-mb 32 --json");
+    auto r =
+        testing_support::run_cli("bench -m " + tiny_model() + " --prompt 20 --gen 3 --threads 2 --bw-mb 32 --json");
     INFO(r.err);
     REQUIRE(r.exited);
     REQUIRE(r.exit_code == 0);
@@ -229,9 +240,9 @@ TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]"
     const size_t nl = out.find_last_of('\n', out.size() - 2);
     const std::string last = out.substr(nl == std::string::npos ? 0 : nl + 1);
     const auto j = nlohmann::json::parse(last);
-    for (const char* key : {"decode_tok_s", "prefill_tok_s", "bytes_per_token", "bandwidth_gb_s", "decode_efficiency",
-                            "prefill_gflop_s", "gemm_peak_gflop_s", "peak_rss_mb", "open_s",
-                            "rss_after_first_decode_mb"}) {
+    for (const char* key :
+         {"decode_tok_s", "prefill_tok_s", "bytes_per_token", "bandwidth_gb_s", "decode_efficiency", "prefill_gflop_s",
+          "gemm_peak_gflop_s", "peak_rss_mb", "open_s", "rss_after_first_decode_mb"}) {
         INFO("key " << key);
         REQUIRE(j.contains(key));
         CHECK(j[key].get<double>() > 0);
@@ -244,6 +255,13 @@ TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]"
     CHECK(probes[0] > 0);
     CHECK(probes[1] > 0);
     CHECK(j["bandwidth_gb_s"].get<double>() == std::max(probes[0], probes[1]));
+    // And the GEMM peak the better of two GEMM probes.
+    REQUIRE(j.contains("gemm_peak_probes_gflop_s"));
+    const auto gemm = j["gemm_peak_probes_gflop_s"].get<std::vector<double>>();
+    REQUIRE(gemm.size() == 2);
+    CHECK(gemm[0] > 0);
+    CHECK(gemm[1] > 0);
+    CHECK(j["gemm_peak_gflop_s"].get<double>() == std::max(gemm[0], gemm[1]));
     // Decode time by weight format: every format the model has, a positive rate.
     for (const char* f : {"bf16", "fp8", "fp4"}) {
         INFO("format " << f);
