@@ -71,8 +71,7 @@ void CpuBackend::logits_matmul(const Linear& w, const float* x, int64_t ldx, int
     thread_local std::vector<float> xs_tl;
     float* xs = scratch(xs_tl, size_t(n * ldxs));
     for (int64_t i = 0; i < n; ++i) cpu::bf16_split_x(x + i * ldx, in, xs + i * ldxs);
-    // About 8 tasks per thread, whole 4-row tiles.
-    const int64_t chunk = ceil_div(ceil_div(rows, int64_t(threads()) * 8), int64_t(4)) * 4;
+    const int64_t chunk = cpu::row_chunk(rows, threads(), 4, 4);  // whole 4-row tiles
     const uint16_t* wd = w.weight->as<uint16_t>();
     pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
         const int64_t a = t * chunk, b = std::min(rows, a + chunk);
@@ -80,18 +79,13 @@ void CpuBackend::logits_matmul(const Linear& w, const float* x, int64_t ldx, int
     });
 }
 
-void CpuBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
-                            float* y) const {
+void CpuBackend::expert_gate_up(const ExpertWeights& e, const float* x, int64_t n, float* gate, float* up) const {
     const int64_t I = e.w1.out, D = e.w1.in;
     const bool same_shape = e.w3.format == e.w1.format && e.w3.out == I && e.w3.in == D;
     if (n >= kGemmMinTokens || n <= 0 || !same_shape) {
-        ReferenceBackend::expert_ffn(e, limit, x, n, route_w, y);
+        ReferenceBackend::expert_gate_up(e, x, n, gate, up);
         return;
     }
-    thread_local std::vector<float> buf;
-    float* gate = scratch(buf, size_t(n * (2 * I + D)));
-    float* up = gate + n * I;
-    float* out = up + n * I;
     thread_local cpu::GemvPlan plan_tl;
     cpu::GemvPlan& plan = plan_tl;  // the caller's, in every thread
     plan.prepare(cpu::kernels(), e.w1, 0, I, x, D, n, gate, I, threads());
@@ -102,10 +96,6 @@ void CpuBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x,
         else
             plan.run_task(t - t1, e.w3, up);
     });
-    for (int64_t i = 0; i < n; ++i)
-        expert_activation(gate + i * I, up + i * I, I, limit, route_w ? route_w[i] : 1.0f, gate + i * I);
-    matmul(e.w2, 0, D, gate, I, n, out, D);
-    for (int64_t k = 0; k < n * D; ++k) y[k] += out[k];
 }
 
 void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,

@@ -39,10 +39,7 @@ public:
     void logits_matmul(const Linear& w, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const override;
     void hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
                   float* y) const override;
-    // Below kGemmMinTokens, w1 and w3 (the same x) share one preparation of
-    // the activations and one pool job; the rest as the reference does it.
-    void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
-                    float* y) const override;
+
     void sparse_attention(const SparseAttentionArgs& a) const override;
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
@@ -55,6 +52,11 @@ public:
                      int64_t ldy) const;
     void matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n, float* y,
                      int64_t ldy) const;
+
+protected:
+    // Below kGemmMinTokens, w1 and w3 (the same x) share one preparation of
+    // the activations and one pool job.
+    void expert_gate_up(const ExpertWeights& e, const float* x, int64_t n, float* gate, float* up) const override;
 
 private:
     int n_threads_;

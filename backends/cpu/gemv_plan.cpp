@@ -8,18 +8,6 @@
 
 namespace dsv4::cpu {
 
-namespace {
-
-// Tasks of `chunk` rows (a multiple of `align`), about 8 per thread so a busy
-// core does not hold the others up.
-int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
-    int64_t c = ceil_div(rows, int64_t(threads) * 8);
-    c = std::max(c, min_rows);
-    return ceil_div(c, align) * align;
-}
-
-}  // namespace
-
 void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx,
                        int64_t n, float* y, int64_t ldy, int threads) {
     k_ = &k;

@@ -101,10 +101,6 @@ void fp4_pair_x(const double* x, int64_t in, double* out) {
         }
 }
 
-}  // namespace dsv4::cpu
-
-namespace dsv4::cpu {
-
 void bf16_split_x(const float* x, int64_t in, float* out) {
     const int64_t padded = (in + 31) / 32 * 32;
     for (int64_t g = 0; g < padded; g += 32)

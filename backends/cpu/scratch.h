@@ -13,6 +13,14 @@ inline int64_t ceil_div(int64_t a, int64_t b) {
     return (a + b - 1) / b;
 }
 
+// Tasks of `chunk` rows (a multiple of `align`, at least min_rows), about 8
+// per thread so a busy core does not hold the others up.
+inline int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
+    int64_t c = ceil_div(rows, int64_t(threads) * 8);
+    if (c < min_rows) c = min_rows;
+    return ceil_div(c, align) * align;
+}
+
 // A buffer of at least n elements, reused across calls (grows, never shrinks).
 template <class T>
 T* scratch(std::vector<T>& v, size_t n) {

@@ -123,6 +123,12 @@ void ReferenceBackend::indexer_scores(const float* q, const float* w, int heads,
     }
 }
 
+void ReferenceBackend::expert_gate_up(const ExpertWeights& e, const float* x, int64_t n, float* gate, float* up) const {
+    const int64_t I = e.w1.out, D = e.w1.in;
+    matmul(e.w1, 0, I, x, D, n, gate, I);
+    matmul(e.w3, 0, I, x, D, n, up, I);
+}
+
 void ReferenceBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
                                   float* y) const {
     // matmul is virtual: a backend derived from this one (cpu) runs the three
@@ -133,8 +139,7 @@ void ReferenceBackend::expert_ffn(const ExpertWeights& e, float limit, const flo
     float* gate = buf.data();
     float* up = gate + n * I;
     float* out = up + n * I;
-    matmul(e.w1, 0, I, x, D, n, gate, I);
-    matmul(e.w3, 0, I, x, D, n, up, I);
+    expert_gate_up(e, x, n, gate, up);
     for (int64_t i = 0; i < n; ++i)
         expert_activation(gate + i * I, up + i * I, I, limit, route_w ? route_w[i] : 1.0f, gate + i * I);
     matmul(e.w2, 0, D, gate, I, n, out, D);
