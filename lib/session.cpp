@@ -119,12 +119,14 @@ void Session::run_chunk(SessionState& st, const int32_t* tokens, int64_t n, std:
             const int64_t m = n - skip;
             if (m > 0) {
                 poll_abort();
-                std::vector<float> in(size_t(m * hw)), out(size_t(m * hw));
+                std::vector<float> in(size_t(m * hw));
                 if (p0 > 0) std::copy_n(st.streams(p0 - 1), hw, in.begin());
                 const int64_t from_chunk = p0 > 0 ? m - 1 : m;
                 std::copy_n(h.data(), size_t(from_chunk * hw), in.data() + (m - from_chunk) * hw);
                 traffic_.bytes += uint64_t(m) * uint64_t(D) * 2;  // the MTP block's embedding rows
-                mtp_forward(ctx_, model_.weights().mtp[0], st.mtp, q0, m, in.data(), tokens + skip, out.data());
+                // Only its window ring: its output here would be a draft for
+                // a token already known (drafts run from mtp_logits / mtp_draft).
+                mtp_store_keys(ctx_, model_.weights().mtp[0], st.mtp, q0, m, in.data(), tokens + skip);
             }
         }
         for (int64_t i = std::max<int64_t>(0, n - st.stream_slots()); i < n; ++i)

@@ -4,12 +4,55 @@
 #include <cmath>
 #include <vector>
 
+#include "error.h"
 #include "forward/compressor.h"
 #include "forward/indexer.h"
 #include "forward/norm.h"
 #include "forward/quant_sim.h"
 
 namespace dsv4 {
+
+namespace {
+
+// The chunk's shared key/value head: kv [n, d] normed, rotated and with its
+// non-rotated dims FP8-simulated; the last ring-capacity rows also as ring
+// rows (codes) in the result, from row first_kept on.
+KvRows chunk_keys(const ForwardContext& ctx, const AttentionWeights& w, const LayerState& st, int64_t p0, int64_t n,
+                  const float* x, float* kv, int64_t& first_kept) {
+    const ModelConfig& c = ctx.cfg;
+    const int d = c.head_dim, r = c.rope_head_dim;
+    const RopeTable& rope = ctx.rope_for(w.ratio);
+    ctx.be.matmul(w.wkv, 0, d, x, c.hidden_size, n, kv, d);
+    first_kept = std::max<int64_t>(0, n - st.ring.capacity());
+    KvRows fresh(d, r, n - first_kept);
+    for (int64_t i = 0; i < n; ++i) {
+        float* k = kv + i * d;
+        rms_norm(k, d, w.kv_norm, ctx.eps(), k);
+        rope.apply(k + (d - r), p0 + i);
+        if (i >= first_kept)
+            fresh.quantize_store(i - first_kept, k);
+        else
+            fp8_simulate(k, d - r, 64);
+    }
+    return fresh;
+}
+
+void store_keys(LayerState& st, int64_t p0, int64_t n, int64_t first_kept, const KvRows& fresh) {
+    for (int64_t i = first_kept; i < n; ++i) st.ring.copy_row((p0 + i) % st.ring.capacity(), fresh, i - first_kept);
+}
+
+}  // namespace
+
+void attention_store_keys(const ForwardContext& ctx, const AttentionWeights& w, LayerState& st, int64_t p0, int64_t n,
+                          const float* x) {
+    if (w.ratio != 0 || w.has_indexer || w.has_compressor)
+        fail(DSV4_STATUS_INTERNAL,
+             "attention_store_keys: a layer with compressed entries keeps more state than its ring");
+    std::vector<float> kv(size_t(n * ctx.cfg.head_dim));
+    int64_t first_kept = 0;
+    const KvRows fresh = chunk_keys(ctx, w, st, p0, n, x, kv.data(), first_kept);
+    store_keys(st, p0, n, first_kept, fresh);
+}
 
 void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, LayerState& st, int64_t p0, int64_t n,
                        const float* x, float* out) {
@@ -34,16 +77,8 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     // The single shared key/value head; its non-rotated dims are FP8-simulated
     // (and kept as codes for the window ring).
     std::vector<float> kv(size_t(n * d));
-    ctx.be.matmul(w.wkv, 0, d, x, D, n, kv.data(), d);
-    const int64_t first_kept = std::max<int64_t>(0, n - st.ring.capacity());
-    KvRows fresh(d, r, n - first_kept);
-    for (int64_t i = 0; i < n; ++i) {
-        float* k = kv.data() + i * d;
-        rms_norm(k, d, w.kv_norm, eps, k);
-        rope.apply(k + (d - r), p0 + i);
-        if (i >= first_kept) fresh.quantize_store(i - first_kept, k);
-        else fp8_simulate(k, d - r, 64);
-    }
+    int64_t first_kept = 0;
+    const KvRows fresh = chunk_keys(ctx, w, st, p0, n, x, kv.data(), first_kept);
 
     std::vector<std::vector<int64_t>> selected;
     if (w.has_indexer) indexer_forward(ctx, w.indexer, st.index_compressor, p0, n, x, qr.data(), selected);
@@ -55,7 +90,8 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     const int64_t ring_rows = std::max<int64_t>(0, std::min<int64_t>(W - 1, p0));
     std::vector<float> window_rows(size_t(ring_rows * d)), gathered;
     const KvRows& ring = st.ring;
-    for (int64_t t = p0 - ring_rows; t < p0; ++t) ring.load(t % ring.capacity(), window_rows.data() + (t - p0 + ring_rows) * d);
+    for (int64_t t = p0 - ring_rows; t < p0; ++t)
+        ring.load(t % ring.capacity(), window_rows.data() + (t - p0 + ring_rows) * d);
     // Without an indexer every query reads all entries so far: dequantize
     // those of the whole chunk once.
     std::vector<float> all_entries;
@@ -99,14 +135,13 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
 
     // Keys of this chunk enter the ring only now: queries above still needed
     // the older positions in the slots they overwrite.
-    for (int64_t i = first_kept; i < n; ++i) st.ring.copy_row((p0 + i) % st.ring.capacity(), fresh, i - first_kept);
+    store_keys(st, p0, n, first_kept, fresh);
 
     // Grouped low-rank output: group g's heads go through its own Lo rows of wo_a.
     const int G = c.o_groups;
     const int64_t Lo = c.o_lora_rank, gw = qw / G;
     std::vector<float> z(size_t(n * G * Lo));
-    for (int g = 0; g < G; ++g)
-        ctx.be.matmul(w.wo_a, g * Lo, Lo, o.data() + g * gw, qw, n, z.data() + g * Lo, G * Lo);
+    for (int g = 0; g < G; ++g) ctx.be.matmul(w.wo_a, g * Lo, Lo, o.data() + g * gw, qw, n, z.data() + g * Lo, G * Lo);
     ctx.be.matmul(w.wo_b, 0, D, z.data(), G * Lo, n, out, D);
 }
 

@@ -76,7 +76,10 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
     if (i.n_mtp_layers) {
         int R = 0;
         REQUIRE(dsv4_model_layer_ratio(m, i.n_layers, &R) == DSV4_STATUS_OK);
-        want += block(R) + 2 * fp8_bytes(D, D) + D * 2;  // block, e_proj / h_proj, embedding of the token
+        // A decode step keeps only the MTP block's window ring: e_proj / h_proj,
+        // the attention's hc mix and wkv, and the token's embedding row.
+        CHECK(R == 0);
+        want += 2 * fp8_bytes(D, D) + (2 + hc) * hc * hc * D * 4 + fp8_bytes(d, D) + D * 2;
     }
 
     // Hash-layer tables can name an expert twice; pick tokens whose rows do not.
@@ -135,11 +138,13 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
                 CHECK(b > 0);
                 CHECK(st.matmul_seconds[f] > prev.matmul_seconds[f]);
             }
-            const uint64_t blocks = uint64_t(i.n_layers + i.n_mtp_layers);
+            // (the MTP block's experts are not read between drafts).
+            const uint64_t blocks = uint64_t(i.n_layers);
             CHECK(st.matmul_bytes[DSV4_WEIGHT_FP4] - prev.matmul_bytes[DSV4_WEIGHT_FP4] ==
                   blocks * k * (2 * fp4_bytes(I, D) + fp4_bytes(D, I)));
-            const uint64_t not_products =
-                blocks * 2 * (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4 + (i.n_mtp_layers ? 2 : 1) * D * 2;
+            const uint64_t mtp_mix = i.n_mtp_layers ? (2 + hc) * hc * hc * D * 4 : 0;
+            const uint64_t not_products = blocks * 2 * (2 + hc) * hc * hc * D * 4 + mtp_mix + hc * hc * D * 4 +
+                                          (i.n_mtp_layers ? 2 : 1) * D * 2;
             CHECK(fmt_sum == want - not_products);
         }
         CHECK(st.tokens == 6);
