@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -57,7 +58,9 @@ double peak_rss_mb() {
 //   attention core     2*H*d*n_kv, n_kv = min(W, p+1) + compressed entries
 //                      (min(Ki, (p+1)/4) for R = 4, (p+1)/R otherwise)
 //   indexer scores     Hi*di*((p+1)/4) (R = 4)
-//  the MTP block (its ratio, P-1 positions) plus e_proj D*D and h_proj hc*D*D;
+//  the MTP block's keys at P-1 positions (what prefill and decode compute of
+//  it: drafts run the rest): e_proj D*D, h_proj hc*D*D, the attention's
+//  hyper-connection mix (2+hc)*hc * hc*D and wkv d*D;
 //  the head once: V*D + hc*hc*D.
 double prefill_macs(const dsv4_model_info& i, const std::vector<int>& ratio, int64_t P) {
     const double D = i.hidden_size, H = i.n_heads, d = i.head_dim, Lq = i.q_lora_rank, G = i.o_groups,
@@ -85,12 +88,26 @@ double prefill_macs(const dsv4_model_info& i, const std::vector<int>& ratio, int
     double macs = 0;
     for (int64_t p = 0; p < P; ++p) {
         for (int l = 0; l < i.n_layers; ++l) macs += linears(ratio[size_t(l)]) + core(ratio[size_t(l)], p);
-        if (i.n_mtp_layers > 0 && p < P - 1) {
-            const int R = ratio[size_t(i.n_layers)];
-            macs += linears(R) + core(R, p) + D * D + hc * D * D;
-        }
+        if (i.n_mtp_layers > 0 && p < P - 1) macs += D * D + hc * D * D + (2 + hc) * hc * hc * D + d * D;
     }
     return macs + V * D + hc * hc * D;
+}
+
+// Bytes of the MTP blocks that prefill and plain decode never read (they
+// keep only the blocks' window rings: e_proj, h_proj, the attention's
+// hyper-connection mix and wkv): the rest of the attention and the whole
+// FFN side, which drafts read. Vectors (norms, sinks, biases) left out.
+double mtp_unread_bytes(const dsv4_model_info& i) {
+    const double D = i.hidden_size, H = i.n_heads, d = i.head_dim, Lq = i.q_lora_rank, G = i.o_groups,
+                 Lo = i.o_lora_rank, E = i.n_routed_experts, S = i.n_shared_experts, I = i.moe_intermediate_size,
+                 hc = i.hc_mult;
+    auto fp8 = [](double out, double in) { return out * in + std::ceil(out / 128) * std::ceil(in / 128); };
+    auto fp4 = [](double out, double in) { return out * in / 2 + out * in / 32; };
+    const double attention = fp8(Lq, D) + fp8(H * d, Lq) + fp8(G * Lo, H * d / G) + fp8(D, G * Lo);
+    const double expert = i.experts_fp4 ? 2 * fp4(I, D) + fp4(D, I) : 2 * fp8(I, D) + fp8(D, I);
+    const double ffn = E * D * 2 + E * expert + S * (2 * fp8(I, D) + fp8(D, I));
+    const double mixes = (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4;  // hc_ffn, hc_head (F32)
+    return i.n_mtp_layers * (attention + ffn + mixes);
 }
 
 // Text for the tokenizer's throughput: words and punctuation, deterministic.
@@ -270,14 +287,17 @@ int run(const cli::Args& args) {
     const double decode_eff = bytes_per_token * decode_tok_s / (bw * 1e9);
     const double prefill_gflop = 2 * prefill_macs(info, ratio, prompt) / 1e9;
     const double prefill_gflop_s = prefill_gflop / prefill_s;
-    // The weights this run needs in memory: everything but the embedding rows
-    // and hash-routing rows of tokens never fed (every routed expert is chosen
-    // at least once in a few hundred tokens; a shorter run may need less).
+    // The weights this run needs in memory by its first decode: everything
+    // but the embedding rows and hash-routing rows of tokens never fed (every
+    // routed expert is chosen at least once in a few hundred tokens; a
+    // shorter run may need less) and the parts of the MTP blocks only drafts
+    // read (the speculative runs come later).
     const double D = info.hidden_size, Vd = info.vocab_size, fed = double(prompt + gen);
-    const double needed_mb = (double(info.total_bytes) - Vd * D * 2 + std::min(fed, Vd) * D * 2 -
-                              double(info.n_hash_layers) * Vd * info.n_experts_per_tok * 8 +
-                              std::min(fed, Vd) * info.n_hash_layers * info.n_experts_per_tok * 8) /
-                             double(1 << 20);
+    const double needed_mb =
+        (double(info.total_bytes) - Vd * D * 2 + std::min(fed, Vd) * D * 2 -
+         double(info.n_hash_layers) * Vd * info.n_experts_per_tok * 8 +
+         std::min(fed, Vd) * info.n_hash_layers * info.n_experts_per_tok * 8 - mtp_unread_bytes(info)) /
+        double(1 << 20);
 
     std::printf("model:      %s (%.2f GiB of weights), backend %s, isa %s, %d thread(s)\n", model_dir.c_str(),
                 double(info.total_bytes) / double(1 << 30), backend_used.c_str(), dsv4_cpu_isa(), n_threads);
