@@ -39,7 +39,6 @@ public:
     void logits_matmul(const Linear& w, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) const override;
     void hc_mixes(const float* m, int n_out, int64_t width, const float* x, int64_t n, float eps,
                   float* y) const override;
-
     void sparse_attention(const SparseAttentionArgs& a) const override;
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
