@@ -13,10 +13,13 @@ inline int64_t ceil_div(int64_t a, int64_t b) {
     return (a + b - 1) / b;
 }
 
-// Tasks of `chunk` rows (a multiple of `align`, at least min_rows), about 8
-// per thread so a busy core does not hold the others up.
+// Tasks of `chunk` rows (a multiple of `align`, at least min_rows), about
+// kTasksPerThread per thread so that no thread waits long for the last task
+// of another (or of a core taken by another process). The pool hands each
+// thread a contiguous share of them, so small tasks cost no prefetching.
+constexpr int64_t kTasksPerThread = 32;
 inline int64_t row_chunk(int64_t rows, int threads, int64_t align, int64_t min_rows) {
-    int64_t c = ceil_div(rows, int64_t(threads) * 8);
+    int64_t c = ceil_div(rows, int64_t(threads) * kTasksPerThread);
     if (c < min_rows) c = min_rows;
     return ceil_div(c, align) * align;
 }

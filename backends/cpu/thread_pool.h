@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -15,17 +16,25 @@ namespace dsv4::cpu {
 
 class ThreadPool {
 public:
-    // n_threads <= 0: one per online core.
-    explicit ThreadPool(int n_threads);
+    // Most task numbers a share can hold (32 bits each, packed in one word).
+    static constexpr int64_t kMaxTasksPerRun = int64_t(0xFFFFFFFFu);
+
+    // n_threads <= 0: one per online core. A run of more than
+    // max_tasks_per_run tasks goes in several parts (tests lower it).
+    explicit ThreadPool(int n_threads, int64_t max_tasks_per_run = kMaxTasksPerRun);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int size() const { return n_; }
 
-    // Calls fn(ctx, task, thread) for every task in [0, n_tasks), tasks
-    // handed out dynamically; `thread` < size() identifies the thread (for
-    // scratch). Returns when all are done. A call made while the pool is busy
+    // Calls fn(ctx, task, thread) for every task in [0, n_tasks); `thread`
+    // < size() identifies the thread (for scratch). Each thread starts on its
+    // own contiguous share of the tasks, in order, and a thread that runs out
+    // takes the upper half of what another has left: a thread's tasks follow
+    // each other in memory wherever tasks are consecutive rows, so the
+    // kernels' prefetches run on into the thread's next task (see
+    // thread_pool.cpp). Returns when all are done. A call made while the pool is busy
     // (another session on another thread, or from inside a task) runs its
     // tasks on the calling thread alone. The first exception thrown by a
     // task is rethrown here after the others finish.
@@ -34,7 +43,8 @@ public:
 
     template <class F>
     void for_each(int64_t n_tasks, const F& f) {
-        run(n_tasks, [](void* c, int64_t t, int th) { (*static_cast<const F*>(c))(t, th); },
+        run(
+            n_tasks, [](void* c, int64_t t, int th) { (*static_cast<const F*>(c))(t, th); },
             const_cast<void*>(static_cast<const void*>(&f)));
     }
 
@@ -42,10 +52,18 @@ public:
 
 private:
     struct Job;
+    // Tasks [front, back) a thread has left, packed front << 32 | back; one
+    // cache line each.
+    struct alignas(64) Share {
+        std::atomic<uint64_t> range{0};
+    };
     void worker(int id);
-    static void participate(Job& job, int thread);
+    void participate(Job& job, int thread);
+    int64_t take(int thread);
 
     int n_;
+    int64_t max_tasks_;
+    std::unique_ptr<Share[]> shares_;
     std::vector<std::thread> threads_;
     std::mutex submit_;  // one job at a time
 
