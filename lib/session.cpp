@@ -111,24 +111,8 @@ void Session::run_chunk(SessionState& st, const int32_t* tokens, int64_t n, std:
             poll_abort();
             block_forward(ctx_, model_.weights().layers[size_t(l)], st.layers[size_t(l)], p0, n, tokens, h.data());
         }
-        if (st.has_mtp) {
-            // The MTP block sees position t once token t+1 is known: the
-            // previous call's last position first, then all but this chunk's
-            // last token (whose successor is not known yet).
-            const int64_t q0 = p0 > 0 ? p0 - 1 : 0, skip = p0 > 0 ? 0 : 1;
-            const int64_t m = n - skip;
-            if (m > 0) {
-                poll_abort();
-                std::vector<float> in(size_t(m * hw));
-                if (p0 > 0) std::copy_n(st.streams(p0 - 1), hw, in.begin());
-                const int64_t from_chunk = p0 > 0 ? m - 1 : m;
-                std::copy_n(h.data(), size_t(from_chunk * hw), in.data() + (m - from_chunk) * hw);
-                traffic_.bytes += uint64_t(m) * uint64_t(D) * 2;  // the MTP block's embedding rows
-                // Only its window ring: its output here would be a draft for
-                // a token already known (drafts run from mtp_logits / mtp_draft).
-                mtp_store_keys(ctx_, model_.weights().mtp[0], st.mtp, q0, m, in.data(), tokens + skip);
-            }
-        }
+        // The MTP block's ring is not kept up here: catch_up_mtp fills it
+        // from the streams when a draft needs it.
         for (int64_t i = std::max<int64_t>(0, n - st.stream_slots()); i < n; ++i)
             std::copy_n(h.data() + i * hw, size_t(hw), st.streams(p0 + i));
         st.tokens.insert(st.tokens.end(), tokens, tokens + n);
@@ -192,6 +176,7 @@ void Session::truncate(int64_t position) {
         // the rings; entries of completed blocks are unchanged.
         state_.position = position;
         state_.tokens.resize(size_t(position));
+        state_.mtp_keys = std::min(state_.mtp_keys, position - 1);
     } else {
         // Re-run the kept tokens into a fresh state, chunk by chunk as a
         // prefill would, and swap it in only once complete.
@@ -231,10 +216,27 @@ void Session::refresh_logits() {
     logits_position_ = state_.position;
 }
 
+void Session::catch_up_mtp() {
+    SessionState& st = state_;
+    const int64_t q = st.position - 1;  // the last position: its key needs the next token
+    if (!st.has_mtp || q <= st.mtp_keys) return;
+    // Only the keys a draft at q reads: the window before it.
+    const int64_t from = std::max(st.mtp_keys, q - st.mtp.window + 1), m = q - from;
+    if (m > 0) {
+        const int64_t hw = st.stream_width(), D = model_.config().hidden_size;
+        std::vector<float> in(size_t(m * hw));
+        for (int64_t i = 0; i < m; ++i) std::copy_n(st.streams(from + i), hw, in.data() + i * hw);
+        traffic_.bytes += uint64_t(m) * uint64_t(D) * 2;  // the MTP block's embedding rows
+        mtp_store_keys(ctx_, model_.weights().mtp[0], st.mtp, from, m, in.data(), st.tokens.data() + from + 1);
+    }
+    st.mtp_keys = q;
+}
+
 void Session::mtp_logits(int32_t next_token, float* out) {
     check_token(next_token, "next_token");
     if (!state_.has_mtp) fail(DSV4_STATUS_UNSUPPORTED, "the model has no MTP block");
     if (state_.position == 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "no token fed yet: MTP logits need a position");
+    catch_up_mtp();
     const ModelConfig& c = model_.config();
     const int64_t hw = int64_t(c.hc_mult) * c.hidden_size;
     // A scratch copy of the MTP ring: the real one gets this position only
@@ -251,6 +253,7 @@ std::vector<int32_t> Session::mtp_draft(int32_t next_token, int k,
     check_token(next_token, "next_token");
     if (!state_.has_mtp) fail(DSV4_STATUS_UNSUPPORTED, "the model has no MTP block");
     if (state_.position == 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "no token fed yet: MTP drafts need a position");
+    catch_up_mtp();
     const ModelConfig& c = model_.config();
     const int64_t hw = int64_t(c.hc_mult) * c.hidden_size;
     // A scratch copy of the MTP ring, extended by one position per draft.

@@ -49,6 +49,9 @@ public:
     std::vector<int32_t> mtp_draft(int32_t next_token, int k,
                                    const std::function<int32_t(const float* logits, int i)>& pick);
     bool has_mtp() const { return state_.has_mtp; }
+    // Computes the MTP ring's keys of the positions a draft at the last
+    // position reads and decoding skipped (see SessionState::mtp_keys).
+    void catch_up_mtp();
 
     // Feeds n >= 1 tokens as one batch (each weight read once for all of
     // them) and writes the logits after each token: out[i * vocab_size ...]

@@ -74,8 +74,8 @@ void FileSink::put(const void* data, size_t n) {
 void ByteSource::read(void* data, size_t n) {
     if (n == 0) return;
     if (!get(data, n))
-        fail(DSV4_STATUS_FORMAT, origin() + " is truncated: it ends within its first " + std::to_string(bytes_ + n) +
-                                     " bytes");
+        fail(DSV4_STATUS_FORMAT,
+             origin() + " is truncated: it ends within its first " + std::to_string(bytes_ + n) + " bytes");
     crc_ = crc32_update(crc_, data, n);
     bytes_ += n;
 }
@@ -135,7 +135,9 @@ Header make_header(const ModelConfig& c, uint64_t fingerprint, uint64_t n_ctx, i
 }
 
 // The positions [first, end) a ring of `capacity` holds at `end`.
-int64_t ring_first(int64_t end, int64_t capacity) { return std::max<int64_t>(0, end - capacity); }
+int64_t ring_first(int64_t end, int64_t capacity) {
+    return std::max<int64_t>(0, end - capacity);
+}
 
 // Walks the payload in order, calling row(ptrs...) on each piece; shared by
 // the writer, the reader and the size computation.
@@ -145,7 +147,10 @@ void visit_payload(SessionState& st, std::vector<int32_t>& tokens, std::vector<f
     visit(tokens.data(), size_t(p) * sizeof(int32_t));
     if (p > 0) visit(logits.data(), logits.size() * sizeof(float));
     const size_t hw = size_t(st.stream_width());
-    for (int64_t t = ring_first(p, st.stream_slots()); t < p; ++t) visit(st.streams(t), hw * sizeof(float));
+    // The last kTruncateSlack + 1 streams (what a truncation reads back; the
+    // MTP ring is caught up before writing, so the older ones it might need
+    // are not).
+    for (int64_t t = ring_first(p, kTruncateSlack + 1); t < p; ++t) visit(st.streams(t), hw * sizeof(float));
     auto kv_rows = [&](KvRows& rows, int64_t first, int64_t end, bool ring) {
         for (int64_t t = first; t < end; ++t) {
             const int64_t i = ring ? t % rows.capacity() : t;
@@ -221,6 +226,10 @@ void Session::write_snapshot(ByteSink& out) const {
     const int64_t p = state_.position;
     const uint64_t payload = payload_bytes(c, p);
     const Header h = make_header(c, model_.fingerprint(), opts_.n_ctx, p, payload);
+    // The snapshot holds the MTP ring up to p - 1, as it always has: fill in
+    // what decoding left out (state a draft would compute anyway; the
+    // session's observable behaviour does not change).
+    const_cast<Session*>(this)->catch_up_mtp();
     out.write(&h, sizeof h);
     // The walk takes mutable references (it is shared with the reader); it
     // only reads here.
@@ -240,8 +249,8 @@ void Session::read_snapshot(ByteSource& in) {
     const ModelConfig& c = model_.config();
     const std::string& what = in.origin();
     if (in.remaining() < sizeof(Header))
-        fail(DSV4_STATUS_FORMAT, what + " is truncated: " + std::to_string(in.remaining()) +
-                                     " bytes, less than its header");
+        fail(DSV4_STATUS_FORMAT,
+             what + " is truncated: " + std::to_string(in.remaining()) + " bytes, less than its header");
     Header h;
     in.read(&h, sizeof h);
     if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0)
@@ -266,12 +275,12 @@ void Session::read_snapshot(ByteSource& in) {
     const int64_t p = int64_t(h.position);
     const uint64_t payload = payload_bytes(c, p);
     if (h.payload_bytes != payload)
-        fail(DSV4_STATUS_FORMAT, what + ": its header gives " + std::to_string(h.payload_bytes) +
-                                     " payload bytes, " + std::to_string(payload) + " expected for " +
-                                     std::to_string(p) + " tokens");
+        fail(DSV4_STATUS_FORMAT, what + ": its header gives " + std::to_string(h.payload_bytes) + " payload bytes, " +
+                                     std::to_string(payload) + " expected for " + std::to_string(p) + " tokens");
     if (in.remaining() != payload + sizeof(uint32_t))
-        fail(DSV4_STATUS_FORMAT, what + " is " + (in.remaining() < payload + 4 ? "truncated" : "followed by extra bytes") +
-                                     ": " + std::to_string(in.bytes() + in.remaining()) + " bytes, expected " +
+        fail(DSV4_STATUS_FORMAT, what + " is " +
+                                     (in.remaining() < payload + 4 ? "truncated" : "followed by extra bytes") + ": " +
+                                     std::to_string(in.bytes() + in.remaining()) + " bytes, expected " +
                                      std::to_string(sizeof(Header) + payload + 4));
 
     SessionState fresh(c, opts_.n_ctx);
@@ -288,6 +297,7 @@ void Session::read_snapshot(ByteSource& in) {
                                          std::to_string(fresh.tokens[i]) + ", out of range");
     fresh.position = p;
     fresh.written = p;
+    fresh.mtp_keys = std::max<int64_t>(0, p - 1);
     state_ = std::move(fresh);
     logits_ = std::move(logits);
     logits_position_ = p;

@@ -13,9 +13,13 @@ namespace {
 
 constexpr int kFp8Block = 64, kFp4Block = 32;
 
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t ceil_div(uint64_t a, uint64_t b) {
+    return (a + b - 1) / b;
+}
 
-int64_t carry_ring(int ratio) { return (ratio == 4 ? 2 * ratio : ratio) + kTruncateSlack; }
+int64_t carry_ring(int ratio) {
+    return (ratio == 4 ? 2 * ratio : ratio) + kTruncateSlack;
+}
 
 uint64_t carry_floats(int ratio, int width) {
     const uint64_t cw = (ratio == 4 ? 2 : 1) * uint64_t(width);
@@ -34,7 +38,9 @@ uint64_t kv_row_bytes(int dim, int rope) {
     return nope + nope / kFp8Block + uint64_t(rope) * sizeof(float);
 }
 
-uint64_t index_key_bytes(int dim) { return uint64_t(dim) / 2 + uint64_t(dim) / kFp4Block; }
+uint64_t index_key_bytes(int dim) {
+    return uint64_t(dim) / 2 + uint64_t(dim) / kFp4Block;
+}
 
 SessionBytes session_bytes(const ModelConfig& c, uint64_t n_ctx) {
     SessionBytes b;
@@ -54,7 +60,8 @@ SessionBytes session_bytes(const ModelConfig& c, uint64_t n_ctx) {
             b.carry += carry_floats(4, c.index_head_dim) * f;
         }
     }
-    b.carry += uint64_t(kTruncateSlack + 1) * uint64_t(c.hc_mult) * uint64_t(c.hidden_size) * f;
+    const uint64_t stream_slots = uint64_t(kTruncateSlack + 1) + (c.n_mtp_layers > 0 ? uint64_t(c.sliding_window) : 0);
+    b.carry += stream_slots * uint64_t(c.hc_mult) * uint64_t(c.hidden_size) * f;
     b.history = n_ctx * sizeof(int32_t);
     return b;
 }
@@ -113,7 +120,9 @@ IndexKeys::IndexKeys(int dim, int64_t capacity) : dim_(dim), capacity_(capacity)
     scales_ = uninitialized<uint8_t>(capacity * (dim / kFp4Block));
 }
 
-void IndexKeys::quantize_store(int64_t i, float* x) { fp4_quantize(x, dim_, kFp4Block, packed(i), scales(i)); }
+void IndexKeys::quantize_store(int64_t i, float* x) {
+    fp4_quantize(x, dim_, kFp4Block, packed(i), scales(i));
+}
 
 void IndexKeys::load(int64_t i0, int64_t n, float* out) const {
     for (int64_t k = 0; k < n; ++k) fp4_dequantize(packed(i0 + k), scales(i0 + k), dim_, kFp4Block, out + k * dim_);
@@ -169,7 +178,7 @@ SessionState::SessionState(const ModelConfig& c, uint64_t n_ctx) : n_ctx_(n_ctx)
     has_mtp = c.n_mtp_layers > 0;
     if (has_mtp) mtp = make_layer(c.ratio(c.n_layers));
     hw_ = int64_t(c.hc_mult) * c.hidden_size;
-    h_slots_ = kTruncateSlack + 1;
+    h_slots_ = kTruncateSlack + 1 + (has_mtp ? c.sliding_window : 0);
     h_ring_.resize(size_t(h_slots_ * hw_));
     clear();
 }
@@ -180,6 +189,7 @@ void SessionState::restore(Snapshot&& s) {
     h_ring_ = std::move(s.h_ring);
     position = s.position;
     written = s.written;
+    mtp_keys = s.mtp_keys;
     tokens.resize(size_t(position));
 }
 
@@ -189,6 +199,7 @@ void SessionState::clear() {
     std::fill(h_ring_.begin(), h_ring_.end(), 0.0f);
     position = 0;
     written = 0;
+    mtp_keys = 0;
     tokens.clear();
 }
 
@@ -210,6 +221,7 @@ void SessionState::copy_from(const SessionState& o) {
     h_ring_ = o.h_ring_;
     position = o.position;
     written = o.written;
+    mtp_keys = o.mtp_keys;
     tokens = o.tokens;
 }
 

@@ -110,13 +110,13 @@ private:
 // overlap (ratio 4) that reads the previous block's rows too.
 struct CompressorCarry {
     int ratio = 0;
-    int width = 0;   // c: the entry width
-    int cw = 0;      // projection width: 2c with overlap, else c
+    int width = 0;  // c: the entry width
+    int cw = 0;     // projection width: 2c with overlap, else c
     bool overlap = false;
     int64_t ring = 0;  // rows kept: ratio (x2 with overlap) + kTruncateSlack
     std::vector<float> a, g;
-    KvRows* entries = nullptr;       // attention compressor: owned by SessionState, append-only
-    IndexKeys* index_keys = nullptr; // indexer compressor: owned by SessionState, append-only
+    KvRows* entries = nullptr;        // attention compressor: owned by SessionState, append-only
+    IndexKeys* index_keys = nullptr;  // indexer compressor: owned by SessionState, append-only
 
     float* a_row(int64_t pos) { return a.data() + size_t(pos % ring) * size_t(cw); }
     float* g_row(int64_t pos) { return g.data() + size_t(pos % ring) * size_t(cw); }
@@ -130,9 +130,9 @@ struct CompressorCarry {
 // compressed tables, which makes it a snapshot for rollback.
 struct LayerState {
     int ratio = 0;
-    int window = 0;                 // W: positions a query sees
-    KvRows ring;                    // W + kTruncateSlack rows: position p in slot p % capacity
-    CompressorCarry compressor;     // ratio > 0
+    int window = 0;                    // W: positions a query sees
+    KvRows ring;                       // W + kTruncateSlack rows: position p in slot p % capacity
+    CompressorCarry compressor;        // ratio > 0
     CompressorCarry index_compressor;  // ratio == 4
     void clear();
 };
@@ -146,8 +146,12 @@ public:
     SessionState& operator=(SessionState&&) = default;
 
     std::vector<LayerState> layers;
-    LayerState mtp;          // the MTP block's window ring (ratio 0)
+    LayerState mtp;  // the MTP block's window ring (ratio 0)
     bool has_mtp = false;
+    // The MTP ring holds the keys of positions before mtp_keys (<= position -
+    // 1: position t's key needs token t + 1). Decoding does not compute them;
+    // Session::catch_up_mtp does, from the streams, before a draft reads them.
+    int64_t mtp_keys = 0;
     int64_t position = 0;
     // The furthest position the rings have been written to (>= position):
     // ring rows of positions before written - capacity are overwritten, so
@@ -157,7 +161,8 @@ public:
     std::vector<int32_t> tokens;  // every token fed, in order (size == position)
 
     // Final streams [hc, D] of the token at `pos` (one of the last
-    // kTruncateSlack + 1 positions).
+    // kTruncateSlack + 1 positions, or with an MTP block the last window +
+    // kTruncateSlack + 1: what catching up the MTP ring reads).
     float* streams(int64_t pos) { return h_ring_.data() + size_t(pos % h_slots_) * size_t(hw_); }
     const float* streams(int64_t pos) const { return h_ring_.data() + size_t(pos % h_slots_) * size_t(hw_); }
     int64_t stream_slots() const { return h_slots_; }
@@ -171,9 +176,9 @@ public:
         std::vector<LayerState> layers;
         LayerState mtp;
         std::vector<float> h_ring;
-        int64_t position = 0, written = 0;
+        int64_t position = 0, written = 0, mtp_keys = 0;
     };
-    Snapshot snapshot() const { return Snapshot{layers, mtp, h_ring_, position, written}; }
+    Snapshot snapshot() const { return Snapshot{layers, mtp, h_ring_, position, written, mtp_keys}; }
     void restore(Snapshot&& s);
     void clear();
     // This state <- the first `o.position` tokens' worth of o (same model,

@@ -58,10 +58,8 @@ double peak_rss_mb() {
 //   attention core     2*H*d*n_kv, n_kv = min(W, p+1) + compressed entries
 //                      (min(Ki, (p+1)/4) for R = 4, (p+1)/R otherwise)
 //   indexer scores     Hi*di*((p+1)/4) (R = 4)
-//  the MTP block's keys at P-1 positions (what prefill and decode compute of
-//  it: drafts run the rest): e_proj D*D, h_proj hc*D*D, the attention's
-//  hyper-connection mix (2+hc)*hc * hc*D and wkv d*D;
-//  the head once: V*D + hc*hc*D.
+//  the head once: V*D + hc*hc*D. (Nothing of the MTP block: a draft catches
+//  its window ring up when it needs it.)
 double prefill_macs(const dsv4_model_info& i, const std::vector<int>& ratio, int64_t P) {
     const double D = i.hidden_size, H = i.n_heads, d = i.head_dim, Lq = i.q_lora_rank, G = i.o_groups,
                  Lo = i.o_lora_rank, Hi = i.index_n_heads, di = i.index_head_dim, E = i.n_routed_experts,
@@ -88,26 +86,26 @@ double prefill_macs(const dsv4_model_info& i, const std::vector<int>& ratio, int
     double macs = 0;
     for (int64_t p = 0; p < P; ++p) {
         for (int l = 0; l < i.n_layers; ++l) macs += linears(ratio[size_t(l)]) + core(ratio[size_t(l)], p);
-        if (i.n_mtp_layers > 0 && p < P - 1) macs += D * D + hc * D * D + (2 + hc) * hc * hc * D + d * D;
     }
     return macs + V * D + hc * hc * D;
 }
 
-// Bytes of the MTP blocks that prefill and plain decode never read (they
-// keep only the blocks' window rings: e_proj, h_proj, the attention's
-// hyper-connection mix and wkv): the rest of the attention and the whole
-// FFN side, which drafts read. Vectors (norms, sinks, biases) left out.
+// Bytes of the MTP blocks, which prefill and plain decode never read (a
+// draft catches the block's window ring up when it needs it): e_proj and
+// h_proj, the attention, the FFN side and the F32 hyper-connection mixes.
+// Vectors (norms, sinks, biases) left out.
 double mtp_unread_bytes(const dsv4_model_info& i) {
     const double D = i.hidden_size, H = i.n_heads, d = i.head_dim, Lq = i.q_lora_rank, G = i.o_groups,
                  Lo = i.o_lora_rank, E = i.n_routed_experts, S = i.n_shared_experts, I = i.moe_intermediate_size,
                  hc = i.hc_mult;
     auto fp8 = [](double out, double in) { return out * in + std::ceil(out / 128) * std::ceil(in / 128); };
     auto fp4 = [](double out, double in) { return out * in / 2 + out * in / 32; };
-    const double attention = fp8(Lq, D) + fp8(H * d, Lq) + fp8(G * Lo, H * d / G) + fp8(D, G * Lo);
+    const double inputs = 2 * fp8(D, D);  // e_proj, h_proj
+    const double attention = fp8(Lq, D) + fp8(H * d, Lq) + fp8(d, D) + fp8(G * Lo, H * d / G) + fp8(D, G * Lo);
     const double expert = i.experts_fp4 ? 2 * fp4(I, D) + fp4(D, I) : 2 * fp8(I, D) + fp8(D, I);
     const double ffn = E * D * 2 + E * expert + S * (2 * fp8(I, D) + fp8(D, I));
-    const double mixes = (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4;  // hc_ffn, hc_head (F32)
-    return i.n_mtp_layers * (attention + ffn + mixes);
+    const double mixes = 2 * (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4;  // hc_attn, hc_ffn, hc_head (F32)
+    return i.n_mtp_layers * (inputs + attention + ffn + mixes);
 }
 
 // Text for the tokenizer's throughput: words and punctuation, deterministic.

@@ -16,10 +16,11 @@ void mtp_forward(const ForwardContext& ctx, const BlockWeights& w, LayerState& s
                  const float* h, const int32_t* next, float* h_out);
 
 // mtp_forward's update of the block's window ring alone, without its output:
-// what a decode step needs to keep the ring ready for later drafts (the
-// block's attention at a position reads the keys of the positions before it;
-// nothing else of its state outlives a call). Its weights: e_proj, h_proj
-// and wkv; on flash-shape 34 of the 249 MB the whole block read per token.
+// what a draft needs of the positions before it (the block's attention at a
+// position reads their keys; nothing else of its state outlives a call).
+// Session::catch_up_mtp runs it for the positions decoding skipped. Its
+// weights: e_proj, h_proj and wkv; on flash-shape 34 of the 249 MB the whole
+// block reads per position.
 void mtp_store_keys(const ForwardContext& ctx, const BlockWeights& w, LayerState& st, int64_t q0, int64_t n,
                     const float* h, const int32_t* next);
 

@@ -73,14 +73,17 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
     }
     want += D * 2;                               // embedding row
     want += bf16_bytes(V, D) + hc * hc * D * 4;  // head and its hc mix
-    if (i.n_mtp_layers) {
-        int R = 0;
-        REQUIRE(dsv4_model_layer_ratio(m, i.n_layers, &R) == DSV4_STATUS_OK);
-        // A decode step keeps only the MTP block's window ring: e_proj / h_proj,
-        // the attention's hc mix and wkv, and the token's embedding row.
-        CHECK(R == 0);
-        want += 2 * fp8_bytes(D, D) + (2 + hc) * hc * hc * D * 4 + fp8_bytes(d, D) + D * 2;
-    }
+    // A decode step reads nothing of the MTP block: its window ring is caught
+    // up when a draft needs it, for all positions since the last draft in
+    // one pass (e_proj, h_proj, the attention's hc mix and wkv, and one
+    // embedding row per position).
+    REQUIRE(i.n_mtp_layers == 1);
+    int mtp_ratio = -1;
+    REQUIRE(dsv4_model_layer_ratio(m, i.n_layers, &mtp_ratio) == DSV4_STATUS_OK);
+    CHECK(mtp_ratio == 0);
+    auto mtp_keys = [&](uint64_t positions) {
+        return 2 * fp8_bytes(D, D) + (2 + hc) * hc * hc * D * 4 + fp8_bytes(d, D) + positions * D * 2;
+    };
 
     // Hash-layer tables can name an expert twice; pick tokens whose rows do not.
     const auto& tid2eid = m->model->weights().layers;
@@ -142,13 +145,24 @@ TEST_CASE("bytes of weights per decode token equal the count from the dims (tiny
             const uint64_t blocks = uint64_t(i.n_layers);
             CHECK(st.matmul_bytes[DSV4_WEIGHT_FP4] - prev.matmul_bytes[DSV4_WEIGHT_FP4] ==
                   blocks * k * (2 * fp4_bytes(I, D) + fp4_bytes(D, I)));
-            const uint64_t mtp_mix = i.n_mtp_layers ? (2 + hc) * hc * hc * D * 4 : 0;
-            const uint64_t not_products = blocks * 2 * (2 + hc) * hc * hc * D * 4 + mtp_mix + hc * hc * D * 4 +
-                                          (i.n_mtp_layers ? 2 : 1) * D * 2;
+            const uint64_t not_products = blocks * 2 * (2 + hc) * hc * hc * D * 4 + hc * hc * D * 4 + D * 2;
             CHECK(fmt_sum == want - not_products);
         }
         CHECK(st.tokens == 6);
         CHECK(st.weight_bytes == after_prefill + 2 * want);
+        // The first draft at position 5 catches up the keys of positions 0-4
+        // (the window holds them all); a second one finds nothing to do.
+        REQUIRE(uint64_t(i.sliding_window) >= 5);
+        std::vector<float> draft(static_cast<size_t>(V), 0.0f);
+        const uint64_t before = st.weight_bytes;
+        REQUIRE(dsv4_session_mtp_logits(s, toks[0], draft.data(), draft.size()) == DSV4_STATUS_OK);
+        REQUIRE(dsv4_session_get_stats(s, &st) == DSV4_STATUS_OK);
+        const uint64_t first = st.weight_bytes - before;
+        REQUIRE(dsv4_session_mtp_logits(s, toks[0], draft.data(), draft.size()) == DSV4_STATUS_OK);
+        REQUIRE(dsv4_session_get_stats(s, &st) == DSV4_STATUS_OK);
+        const uint64_t second = st.weight_bytes - before - first;
+        CHECK(second > 0);
+        CHECK(first - second == mtp_keys(5));
         dsv4_session_destroy(s);
         dsv4_model_close(mb);
     }

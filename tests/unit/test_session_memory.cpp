@@ -13,7 +13,9 @@ using namespace session_testing;
 
 namespace {
 
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t ceil_div(uint64_t a, uint64_t b) {
+    return (a + b - 1) / b;
+}
 
 // The per-ratio formula of ARCHITECTURE-V4.md section 4 in the compact
 // layout, written out independently. A KV row (window row or compressed
@@ -22,7 +24,9 @@ uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 // included) a window ring of W + 32 rows (32: the truncation slack); per
 // compressed layer ceil(ctx/R) rows; per indexer ceil(ctx/4) keys; compressor
 // rings of a and g rows (2R + 32 rows of 2c with overlap, R + 32 rows of c
-// without); the last 33 tokens' streams; 4 bytes of token history per token.
+// without); the last 33 tokens' streams, and W more with an MTP block (its
+// ring is caught up from them when a draft needs it); 4 bytes of token
+// history per token.
 dsv4::SessionBytes expected(const std::vector<int>& ratios, bool mtp, uint64_t W, uint64_t d, uint64_t r, uint64_t di,
                             uint64_t hc, uint64_t D, uint64_t ctx) {
     dsv4::SessionBytes b;
@@ -40,7 +44,7 @@ dsv4::SessionBytes expected(const std::vector<int>& ratios, bool mtp, uint64_t W
             b.carry += 2 * (8 + 32) * 2 * di * 4;
         }
     }
-    b.carry += 33 * hc * D * 4;
+    b.carry += (33 + (mtp ? W : 0)) * hc * D * 4;
     b.history = 4 * ctx;
     return b;
 }
@@ -117,14 +121,14 @@ TEST_CASE("a 1M-token Flash context is priced without allocating", "[session][me
     CHECK(b.history == want.history);
     // 21 CSA layers hold ctx/4 entries, 20 HCA layers ctx/128, 711 bytes each
     // (448 FP8 codes, 7 scales, 64 float rotary dims): 3.75 GiB, plus 0.35 GiB
-    // of 68-byte FP4 indexer keys; 4.13 GiB in all, against 13.4 GiB for the
+    // of 68-byte FP4 indexer keys; 4.14 GiB in all, against 13.4 GiB for the
     // same entries in float32 and 92 GB for a full ctx x d cache on all 43
     // layers.
     CHECK(b.kv_row == 711);
     CHECK(b.index_key == 68);
     CHECK(b.compressed == (21 * (ctx / 4) + 20 * (ctx / 128)) * 711);
     CHECK(b.indexer == 21 * (ctx / 4) * 68);
-    CHECK(b.total() == 4437975168ull);
+    CHECK(b.total() == 4446363776ull);
     CHECK(b.total() * 3 < (21 * (ctx / 4) + 20 * (ctx / 128)) * 512 * 4 + 21 * (ctx / 4) * 128 * 4);
 
     // The C API does the same for a loaded model at its full 2^20 context.
@@ -153,9 +157,9 @@ TEST_CASE("a 1M-token Pro context", "[session][memory]") {
     std::vector<int> main(c.compress_ratios.begin(), c.compress_ratios.end() - 1);
     const auto want = expected(main, true, 128, 512, 64, 128, 4, 7168, ctx);
     CHECK(b.total() == want.total());
-    // 30 CSA + 31 HCA layers: 5.92 GiB.
+    // 30 CSA + 31 HCA layers: 5.93 GiB in all.
     CHECK(b.compressed == (30 * (ctx / 4) + 31 * (ctx / 128)) * 711);
-    CHECK(b.total() == 6354501440ull);
+    CHECK(b.total() == 6369181504ull);
 }
 
 // The layout is exact: the values read back are those the model computed.
