@@ -28,12 +28,13 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     const bool fp8_paired = w.format == LinearFormat::FP8 && k.fp8_paired_x;
     const bool paired = fp4 || fp8_paired;
     xld_ = fp8_paired ? ceil_div(in, 64) * 64 : in;
-    double* xd = scratch(xd_, size_t(n * xld_) + (paired ? size_t(xld_) : 0));
+    double* xd = scratch(xd_, size_t(n * xld_));
+    const auto pair = k.pair_x ? k.pair_x : fp4_pair_x_f32;
     for (int64_t i = 0; i < n; ++i) {
-        double* dst = paired ? xd + n * xld_ : xd + i * xld_;
-        for (int64_t j = 0; j < in; ++j) dst[j] = x[i * ldx + j];
-        std::fill(dst + in, dst + xld_, 0.0);
-        if (paired) fp4_pair_x(dst, xld_, xd + i * xld_);
+        if (paired)
+            pair(x + i * ldx, in, xld_, xd + i * xld_);
+        else
+            for (int64_t j = 0; j < in; ++j) xd[i * xld_ + j] = x[i * ldx + j];
     }
     use_fixed_ =
         fp4 && k.gemv_fp4_fixed && in <= kFp4FixedMaxIn && fp4_fixed_prepare(x, ldx, n, in, fixed_, k.fp4_fixed_digits);

@@ -101,6 +101,15 @@ void fp4_pair_x(const double* x, int64_t in, double* out) {
         }
 }
 
+void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out) {
+    for (int64_t g = 0; g < padded; g += 16)
+        for (int j = 0; j < 8; ++j) {
+            const int64_t e = g + 2 * j, o = e + 1;
+            out[g + j] = e < in ? double(x[e]) : 0.0;
+            out[g + 8 + j] = o < in ? double(x[o]) : 0.0;
+        }
+}
+
 void bf16_split_x(const float* x, int64_t in, float* out) {
     const int64_t padded = (in + 31) / 32 * 32;
     for (int64_t g = 0; g < padded; g += 32)

@@ -105,6 +105,12 @@ struct Kernels {
                         double* out, int64_t ldo);
     void (*attn_weighted)(const float* w, int64_t ldw, int n_q, const float* const* rows, int64_t n_rows, int64_t dim,
                           float* out, int64_t ldo);
+    // out[0, padded) = x[0, in) in double, zero padded, in fp4_pair_x's
+    // order (padded a multiple of 16, >= in): what fp4_pair_x_f32 gives,
+    // vectorised; null where the ISA has none (GemvPlan then calls that).
+    // Every gemv-sized FP8 / FP4 product starts with it, on the calling
+    // thread alone.
+    void (*pair_x)(const float* x, int64_t in, int64_t padded, double* out);
 };
 
 const Kernels& kernels();  // for active_isa()
@@ -120,6 +126,9 @@ void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double*
 
 // Reorders x[in] (in a multiple of 32) into the FP4 kernels' paired layout.
 void fp4_pair_x(const double* x, int64_t in, double* out);
+// Kernels::pair_x in plain C++: x[0, in) widened, zero padded to `padded` (a
+// multiple of 16), in the paired layout.
+void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out);
 
 // gemv_bf16_f32's activations: per 32 inputs the 16 even-indexed, then the 16
 // odd ones; out[0, in rounded up to 32), zero padded.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -396,6 +397,34 @@ TEST_CASE("bf16_split_x puts each 32 inputs' even ones first, then the odd ones,
             CHECK(out[size_t(g + j)] == (e < 45 ? float(e + 1) : 0.0f));
             CHECK(out[size_t(g + 16 + j)] == (o < 45 ? float(o + 1) : 0.0f));
         }
+}
+
+TEST_CASE("pair_x widens and pairs x as fp4_pair_x does, zero padded, on every table that has it", "[cpu][kernels]") {
+    std::mt19937 rng(5);
+    bool seen = false;
+    for (int64_t in : {1, 15, 16, 17, 32, 45, 64, 100, 1024, 4096}) {
+        const int64_t padded = (in + 63) / 64 * 64;
+        auto x = random_floats(size_t(in), rng);
+        x[0] = -0.0f;
+        if (in > 2) x[2] = std::numeric_limits<float>::quiet_NaN();
+        // The portable version against its definition: widen, pad, pair.
+        std::vector<double> wide(static_cast<size_t>(padded), 0.0), want(static_cast<size_t>(padded), 0.0);
+        for (int64_t i = 0; i < in; ++i) wide[size_t(i)] = x[size_t(i)];
+        cpu::fp4_pair_x(wide.data(), padded, want.data());
+        std::vector<double> portable(size_t(padded), -1.0);
+        cpu::fp4_pair_x_f32(x.data(), in, padded, portable.data());
+        REQUIRE(std::memcmp(portable.data(), want.data(), want.size() * sizeof(double)) == 0);
+        for (cpu::Isa isa : isas()) {
+            const cpu::Kernels& K = cpu::kernels_for(isa);
+            if (!K.pair_x) continue;
+            seen = true;
+            INFO("isa " << cpu::isa_name(isa) << " in " << in);
+            std::vector<double> got(size_t(padded), -1.0);
+            K.pair_x(x.data(), in, padded, got.data());
+            CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)) == 0);
+        }
+    }
+    if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
 }
 
 TEST_CASE("DSV4_CPU_ISA names and forcing never exceed the CPU", "[cpu][kernels]") {
