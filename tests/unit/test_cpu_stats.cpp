@@ -1,20 +1,17 @@
 // Weight-traffic statistics (dsv4_session_get_stats) against a count made
-// here from the model's dims, the thread pool, and `dsv4 bench --json`.
+// here from the model's dims, and `dsv4 bench --json` (the thread pool:
+// test_thread_pool.cpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <set>
-#include <stdexcept>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "cpu/thread_pool.h"
 #include "dsv4/dsv4.h"
 #include "handles.h"
 #include "test_support.h"
@@ -207,47 +204,6 @@ TEST_CASE("dsv4_session_get_stats validates its arguments", "[cpu][stats]") {
     CHECK(v > 0);
     const std::string isa = dsv4_cpu_isa();
     CHECK((isa == "avx512fp16" || isa == "avx512" || isa == "avx2" || isa == "scalar"));
-}
-
-TEST_CASE("thread pool runs every task once, rethrows, and nests serially", "[cpu][threads]") {
-    for (int n : {1, 2, 3, 8}) {
-        dsv4::cpu::ThreadPool pool(n);
-        CHECK(pool.size() == n);
-        for (int64_t tasks : {0, 1, 2, 7, 1000}) {
-            std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
-            std::atomic<int> bad_thread{0};
-            pool.for_each(tasks, [&](int64_t t, int th) {
-                hits[size_t(t)]++;
-                if (th < 0 || th >= n) bad_thread++;
-            });
-            for (auto& h : hits) REQUIRE(h.load() == 1);
-            CHECK(bad_thread.load() == 0);
-        }
-        // A task that calls the pool again runs the inner tasks on its own thread.
-        std::atomic<int> inner{0};
-        pool.for_each(4, [&](int64_t, int) { pool.for_each(5, [&](int64_t, int) { inner++; }); });
-        CHECK(inner.load() == 20);
-        CHECK_THROWS_AS(pool.for_each(50,
-                                      [&](int64_t t, int) {
-                                          if (t == 17) throw std::runtime_error("task failed");
-                                      }),
-                        std::runtime_error);
-        std::atomic<int> after{0};
-        pool.for_each(10, [&](int64_t, int) { after++; });
-        CHECK(after.load() == 10);
-    }
-}
-
-TEST_CASE("thread pool serves concurrent submitters (sessions on different threads)", "[cpu][threads]") {
-    dsv4::cpu::ThreadPool pool(2);
-    std::atomic<int64_t> sum{0};
-    auto submit = [&] {
-        for (int round = 0; round < 200; ++round) pool.for_each(37, [&](int64_t t, int) { sum += t + 1; });
-    };
-    std::thread a(submit), b(submit);
-    a.join();
-    b.join();
-    CHECK(sum.load() == 2 * 200 * (37 * 38 / 2));
 }
 
 TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]") {

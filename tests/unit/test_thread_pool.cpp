@@ -1,20 +1,34 @@
-// The thread pool's task shares: each thread works through a contiguous run
-// of tasks (what keeps the kernels' prefetching going from one task into the
-// next), threads that run out take half of what another has left, and runs
-// longer than a share can number go in parts. (Every-task-once, exceptions,
-// nesting and concurrent submitters: test_cpu_stats.cpp.)
+// The thread pool: every task once on a valid thread, exceptions, nesting,
+// concurrent submitters, and its task shares: each thread works through a
+// contiguous run of tasks (what keeps the kernels' prefetching going from one
+// task into the next), threads that run out take half of what another has
+// left, and runs longer than a share can number go in parts.
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "cpu/thread_pool.h"
 
 namespace {
+
+// Runs `tasks` tasks on a pool of n threads: each exactly once, each on a
+// thread numbered below n.
+void check_every_task_once(dsv4::cpu::ThreadPool& pool, int n, int64_t tasks) {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
+    std::atomic<int> bad_thread{0};
+    pool.for_each(tasks, [&](int64_t t, int th) {
+        hits[size_t(t)]++;
+        if (th < 0 || th >= n) bad_thread++;
+    });
+    for (auto& h : hits) REQUIRE(h.load() == 1);
+    CHECK(bad_thread.load() == 0);
+}
 
 // Runs of consecutive task numbers in the order one thread ran them.
 int ascending_runs(const std::vector<int64_t>& tasks) {
@@ -25,6 +39,38 @@ int ascending_runs(const std::vector<int64_t>& tasks) {
 }
 
 }  // namespace
+
+TEST_CASE("thread pool runs every task once, rethrows, and nests serially", "[cpu][threads]") {
+    for (int n : {1, 2, 3, 8}) {
+        dsv4::cpu::ThreadPool pool(n);
+        CHECK(pool.size() == n);
+        for (int64_t tasks : {0, 1, 2, 7, 1000}) check_every_task_once(pool, n, tasks);
+        // A task that calls the pool again runs the inner tasks on its own thread.
+        std::atomic<int> inner{0};
+        pool.for_each(4, [&](int64_t, int) { pool.for_each(5, [&](int64_t, int) { inner++; }); });
+        CHECK(inner.load() == 20);
+        CHECK_THROWS_AS(pool.for_each(50,
+                                      [&](int64_t t, int) {
+                                          if (t == 17) throw std::runtime_error("task failed");
+                                      }),
+                        std::runtime_error);
+        std::atomic<int> after{0};
+        pool.for_each(10, [&](int64_t, int) { after++; });
+        CHECK(after.load() == 10);
+    }
+}
+
+TEST_CASE("thread pool serves concurrent submitters (sessions on different threads)", "[cpu][threads]") {
+    dsv4::cpu::ThreadPool pool(2);
+    std::atomic<int64_t> sum{0};
+    auto submit = [&] {
+        for (int round = 0; round < 200; ++round) pool.for_each(37, [&](int64_t t, int) { sum += t + 1; });
+    };
+    std::thread a(submit), b(submit);
+    a.join();
+    b.join();
+    CHECK(sum.load() == 2 * 200 * (37 * 38 / 2));
+}
 
 TEST_CASE("thread pool hands each thread a contiguous share of the tasks", "[cpu][threads]") {
     // Slow tasks, so both threads are at work for most of the run: handed out
@@ -53,16 +99,7 @@ TEST_CASE("thread pool hands each thread a contiguous share of the tasks", "[cpu
 TEST_CASE("thread pool splits runs longer than a share holds", "[cpu][threads]") {
     for (int n : {1, 2, 3}) {
         dsv4::cpu::ThreadPool pool(n, 5);
-        for (int64_t tasks : {0, 4, 5, 6, 23, 100}) {
-            std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
-            std::atomic<int> bad_thread{0};
-            pool.for_each(tasks, [&](int64_t t, int th) {
-                hits[size_t(t)]++;
-                if (th < 0 || th >= n) bad_thread++;
-            });
-            for (auto& h : hits) REQUIRE(h.load() == 1);
-            CHECK(bad_thread.load() == 0);
-        }
+        for (int64_t tasks : {0, 4, 5, 6, 23, 100}) check_every_task_once(pool, n, tasks);
     }
 }
 
