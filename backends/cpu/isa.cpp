@@ -93,14 +93,6 @@ const Kernels& kernels() {
     return kernels_for(active_isa());
 }
 
-void fp4_pair_x(const double* x, int64_t in, double* out) {
-    for (int64_t g = 0; g < in; g += 16)
-        for (int j = 0; j < 8; ++j) {
-            out[g + j] = x[g + 2 * j];
-            out[g + 8 + j] = x[g + 2 * j + 1];
-        }
-}
-
 void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out) {
     for (int64_t g = 0; g < padded; g += 16)
         for (int j = 0; j < 8; ++j) {

@@ -41,12 +41,12 @@ struct Fp4FixedX;
 //    block scales of the rows' 128-row block and by fp8_x_factor (the ISA's
 //    decode yields code value / fp8_x_factor), and paired if fp8_paired_x.
 //  - FP4 kernels expect x "paired": within every 16 inputs, the 8 even ones
-//    then the 8 odd ones (fp4_pair_x). `in` is a multiple of 32.
+//    then the 8 odd ones (fp4_pair_x_f32). `in` is a multiple of 32.
 // y[i * ldy + r] = W[r, :] . x[i] for r < rows, i < n (float, rounded once).
 struct Kernels {
     Isa isa;
     double fp8_x_factor;
-    // FP8 kernels that read x in fp4_pair_x's paired order, zero padded to a
+    // FP8 kernels that read x in fp4_pair_x_f32's paired order, zero padded to a
     // multiple of 64 inputs (ldx covers the padding).
     bool fp8_paired_x;
     void (*gemv_bf16)(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
@@ -105,7 +105,7 @@ struct Kernels {
                         double* out, int64_t ldo);
     void (*attn_weighted)(const float* w, int64_t ldw, int n_q, const float* const* rows, int64_t n_rows, int64_t dim,
                           float* out, int64_t ldo);
-    // out[0, padded) = x[0, in) in double, zero padded, in fp4_pair_x's
+    // out[0, padded) = x[0, in) in double, zero padded, in fp4_pair_x_f32's
     // order (padded a multiple of 16, >= in): what fp4_pair_x_f32 gives,
     // vectorised; null where the ISA has none (GemvPlan then calls that).
     // Every gemv-sized FP8 / FP4 product starts with it, on the calling
@@ -124,10 +124,9 @@ const Kernels& kernels_avx512fp16();
 // The Kernels::decode_fp4 of the scalar and AVX2 tables (plain C++).
 void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst);
 
-// Reorders x[in] (in a multiple of 32) into the FP4 kernels' paired layout.
-void fp4_pair_x(const double* x, int64_t in, double* out);
 // Kernels::pair_x in plain C++: x[0, in) widened, zero padded to `padded` (a
-// multiple of 16), in the paired layout.
+// multiple of 16), in the FP4 kernels' paired layout (per 16 inputs the 8
+// even ones, then the 8 odd ones).
 void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out);
 
 // gemv_bf16_f32's activations: per 32 inputs the 16 even-indexed, then the 16
