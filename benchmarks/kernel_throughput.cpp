@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     fp4_fixed_prepare(xf.data(), in, 8, in, fixed);
     std::vector<float> y(size_t(rows * 8)), xs(size_t(in * 8));
     for (int t = 0; t < 8; ++t) bf16_split_x(xf.data() + t * in, in, xs.data() + t * in);
-    for (Isa isa : {Isa::Avx512Fp16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+    for (Isa isa : {Isa::Avx512Fp16, Isa::Avx512Vnni, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (!isa_supported(isa)) continue;
         const Kernels& K = kernels_for(isa);
         for (int n : {1, 2, 4}) {

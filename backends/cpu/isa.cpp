@@ -12,11 +12,10 @@ namespace {
 Isa detect() {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512dq"))
-        return __builtin_cpu_supports("avx512fp16") && __builtin_cpu_supports("avx512vbmi") &&
-                       __builtin_cpu_supports("avx512vnni")
-                   ? Isa::Avx512Fp16
-                   : Isa::Avx512;
+        __builtin_cpu_supports("avx512dq")) {
+        if (!__builtin_cpu_supports("avx512vbmi") || !__builtin_cpu_supports("avx512vnni")) return Isa::Avx512;
+        return __builtin_cpu_supports("avx512fp16") ? Isa::Avx512Fp16 : Isa::Avx512Vnni;
+    }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
         return Isa::Avx2;
     return Isa::Scalar;
@@ -32,6 +31,8 @@ Isa from_env(Isa best) {
         want = Isa::Avx2;
     else if (!std::strcmp(e, "avx512"))
         want = Isa::Avx512;
+    else if (!std::strcmp(e, "avx512vnni"))
+        want = Isa::Avx512Vnni;
     else if (!std::strcmp(e, "avx512fp16"))
         want = Isa::Avx512Fp16;
     return int(want) < int(best) ? want : best;
@@ -48,6 +49,8 @@ const char* isa_name(Isa isa) {
     switch (isa) {
         case Isa::Avx512Fp16:
             return "avx512fp16";
+        case Isa::Avx512Vnni:
+            return "avx512vnni";
         case Isa::Avx512:
             return "avx512";
         case Isa::Avx2:
@@ -80,6 +83,8 @@ const Kernels& kernels_for(Isa isa) {
     switch (isa) {
         case Isa::Avx512Fp16:
             return kernels_avx512fp16();
+        case Isa::Avx512Vnni:
+            return kernels_avx512vnni();
         case Isa::Avx512:
             return kernels_avx512();
         case Isa::Avx2:

@@ -10,7 +10,7 @@
 //
 // One table per ISA, each compiled in its own translation unit with a GCC
 // target pragma; kernels() picks the best the CPU supports (lowered by the
-// environment variable DSV4_CPU_ISA=avx512fp16|avx512|avx2|scalar).
+// environment variable DSV4_CPU_ISA=avx512fp16|avx512vnni|avx512|avx2|scalar).
 #pragma once
 
 #include <cstdint>
@@ -18,11 +18,12 @@
 
 namespace dsv4::cpu {
 
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Avx512Fp16 = 3 };
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Avx512Vnni = 3, Avx512Fp16 = 4 };
 
 const char* isa_name(Isa isa);
-// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ, and AVX512-FP16,
-// AVX512-VBMI and AVX512-VNNI for the avx512fp16 tier; AVX2 needs FMA and F16C).
+// The best ISA this CPU runs (AVX-512 needs F/BW/VL/DQ; the avx512vnni tier
+// AVX512-VBMI and AVX512-VNNI as well, the avx512fp16 tier AVX512-FP16 on top;
+// AVX2 needs FMA and F16C).
 Isa detected_isa();
 bool isa_supported(Isa isa);
 // The ISA in use: detected_isa(), lowered by DSV4_CPU_ISA when set, or as
@@ -119,6 +120,7 @@ const Kernels& kernels_for(Isa isa);
 const Kernels& kernels_scalar();
 const Kernels& kernels_avx2();
 const Kernels& kernels_avx512();
+const Kernels& kernels_avx512vnni();
 const Kernels& kernels_avx512fp16();
 
 // The Kernels::decode_fp4 of the scalar and AVX2 tables (plain C++).

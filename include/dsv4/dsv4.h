@@ -469,8 +469,9 @@ DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_
 DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, double *out_gflop_s);
 
 /* The instruction set the cpu backend's kernels use: "avx512fp16" (AVX-512
- * with FP16, VBMI and VNNI), "avx512", "avx2" or "scalar" (the best the CPU has,
- * lowered by DSV4_CPU_ISA). */
+ * with FP16, VBMI and VNNI), "avx512vnni" (AVX-512 with VBMI and VNNI),
+ * "avx512", "avx2" or "scalar" (the best the CPU has, lowered by
+ * DSV4_CPU_ISA). */
 DSV4_API const char *dsv4_cpu_isa(void);
 
 /* ------------------------------------------------------------------------ */

@@ -95,7 +95,7 @@ void check_close(const std::vector<float>& got, const std::vector<float>& want) 
 
 std::vector<cpu::Isa> isas() {
     std::vector<cpu::Isa> v;
-    for (cpu::Isa i : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512, cpu::Isa::Avx512Fp16})
+    for (cpu::Isa i : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512, cpu::Isa::Avx512Vnni, cpu::Isa::Avx512Fp16})
         if (cpu::isa_supported(i)) v.push_back(i);
     return v;
 }
@@ -438,5 +438,6 @@ TEST_CASE("DSV4_CPU_ISA names and forcing never exceed the CPU", "[cpu][kernels]
     CHECK(cpu::kernels().isa == cpu::Isa::Scalar);
     CHECK(cpu::set_active_isa(cpu::Isa::Avx512Fp16) == cpu::detected_isa());
     CHECK(std::string(cpu::isa_name(cpu::Isa::Avx512Fp16)) == "avx512fp16");
+    CHECK(std::string(cpu::isa_name(cpu::Isa::Avx512Vnni)) == "avx512vnni");
     CHECK(std::string(cpu::isa_name(cpu::Isa::Avx2)) == "avx2");
 }

@@ -203,7 +203,7 @@ TEST_CASE("dsv4_session_get_stats validates its arguments", "[cpu][stats]") {
     CHECK(dsv4_measure_gemm_peak(2, 24, 128, 256, &v) == DSV4_STATUS_OK);
     CHECK(v > 0);
     const std::string isa = dsv4_cpu_isa();
-    CHECK((isa == "avx512fp16" || isa == "avx512" || isa == "avx2" || isa == "scalar"));
+    CHECK((isa == "avx512fp16" || isa == "avx512vnni" || isa == "avx512" || isa == "avx2" || isa == "scalar"));
 }
 
 TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]") {
