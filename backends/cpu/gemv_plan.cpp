@@ -20,19 +20,20 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     const int64_t in = w.in;
     if (w.format == LinearFormat::FP4 && in % 32)
         fail(DSV4_STATUS_INTERNAL, "FP4 weight '" + w.weight->name + "' has in % 32 != 0");
-    // Activations in double, xld_ apart; FP4, and FP8 where the kernel asks,
-    // in the paired layout (FP8 zero padded to whole 64-input chunks; the
-    // pairing stays within 16 inputs, so each 128-input scale block keeps
-    // its own inputs and run_task only multiplies).
+    // Activations in double, xld_ apart; FP4 in the paired layout, FP8 in
+    // the order its kernel reads (zero padded to whole 64-input chunks where
+    // that is not plain; the reordering stays within 64 inputs, so each
+    // 128-input scale block keeps its own inputs and run_task only multiplies).
     const bool fp4 = w.format == LinearFormat::FP4;
-    const bool fp8_paired = w.format == LinearFormat::FP8 && k.fp8_paired_x;
-    const bool paired = fp4 || fp8_paired;
-    xld_ = fp8_paired ? ceil_div(in, 64) * 64 : in;
+    const bool fp8_transposed = w.format == LinearFormat::FP8 && k.fp8_x_order == Fp8XOrder::Transposed8x8;
+    xld_ = fp8_transposed ? ceil_div(in, 64) * 64 : in;
     double* xd = scratch(xd_, size_t(n * xld_));
     const auto pair = k.pair_x ? k.pair_x : fp4_pair_x_f32;
     for (int64_t i = 0; i < n; ++i) {
-        if (paired)
+        if (fp4)
             pair(x + i * ldx, in, xld_, xd + i * xld_);
+        else if (fp8_transposed)
+            fp8_transpose_x_f32(x + i * ldx, in, xld_, xd + i * xld_);
         else
             for (int64_t j = 0; j < in; ++j) xd[i * xld_ + j] = x[i * ldx + j];
     }
@@ -69,7 +70,7 @@ void GemvPlan::run_task(int64_t t, const Linear& w, float* y) const {
             const int64_t blk = row0_ / 128 + t;
             const int64_t a = std::max(row0_, blk * 128), b = std::min(row0_ + rows_, blk * 128 + 128);
             const int64_t scols = ceil_div(in, 128);
-            // x (already paired and padded if the kernel asks) times the
+            // x (already reordered and padded if the kernel asks) times the
             // block's scales and the decode factor, per token.
             thread_local std::vector<double> xsbuf, fbuf;
             double* xs = scratch(xsbuf, size_t(n_ * xld_));

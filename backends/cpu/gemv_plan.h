@@ -30,7 +30,7 @@ private:
     const Linear* w_ = nullptr;
     int64_t row0_ = 0, rows_ = 0, n_ = 0, ldy_ = 0, chunk_ = 0, tasks_ = 0, xld_ = 0;
     float* y_ = nullptr;
-    std::vector<double> xd_;  // [n][xld_]: FP4 and (if the kernel asks) FP8 paired
+    std::vector<double> xd_;  // [n][xld_]: FP4 paired, FP8 in the kernel's order
     Fp4FixedBuffers fixed_;
     bool use_fixed_ = false;
 };

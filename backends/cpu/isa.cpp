@@ -65,6 +65,14 @@ Isa detected_isa() {
     return d;
 }
 
+bool cpu_is_amd() {
+    static const bool amd = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_is("amd") != 0;
+    }();
+    return amd;
+}
+
 bool isa_supported(Isa isa) {
     return int(isa) <= int(detected_isa());
 }
@@ -105,6 +113,15 @@ void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out) {
             out[g + j] = e < in ? double(x[e]) : 0.0;
             out[g + 8 + j] = o < in ? double(x[o]) : 0.0;
         }
+}
+
+void fp8_transpose_x_f32(const float* x, int64_t in, int64_t padded, double* out) {
+    for (int64_t c = 0; c < padded; c += 64)
+        for (int q = 0; q < 8; ++q)
+            for (int g = 0; g < 8; ++g) {
+                const int64_t j = c + 8 * q + g;
+                out[c + 8 * g + q] = j < in ? double(x[j]) : 0.0;
+            }
 }
 
 void bf16_split_x(const float* x, int64_t in, float* out) {

@@ -25,6 +25,8 @@ const char* isa_name(Isa isa);
 // AVX512-VBMI and AVX512-VNNI as well, the avx512fp16 tier AVX512-FP16 on top;
 // AVX2 needs FMA and F16C).
 Isa detected_isa();
+// Whether the CPU is AMD's: some kernels stream memory differently there.
+bool cpu_is_amd();
 bool isa_supported(Isa isa);
 // The ISA in use: detected_isa(), lowered by DSV4_CPU_ISA when set, or as
 // forced by set_active_isa (tests). Never above detected_isa().
@@ -40,16 +42,22 @@ struct Fp4FixedX;
 // Activations of a matmul call are converted once to double, [n][ldx].
 //  - BF16 / FP8 kernels read x as is; FP8 expects x already multiplied by the
 //    block scales of the rows' 128-row block and by fp8_x_factor (the ISA's
-//    decode yields code value / fp8_x_factor), and paired if fp8_paired_x.
+//    decode yields code value / fp8_x_factor), in the order fp8_x_order names.
 //  - FP4 kernels expect x "paired": within every 16 inputs, the 8 even ones
 //    then the 8 odd ones (fp4_pair_x_f32). `in` is a multiple of 32.
 // y[i * ldy + r] = W[r, :] . x[i] for r < rows, i < n (float, rounded once).
+// The order in which an FP8 kernel reads x.
+enum class Fp8XOrder {
+    Plain,
+    // Each 64 inputs' 8 x 8 transpose (fp8_transpose_x_f32), zero padded to a
+    // multiple of 64 inputs (ldx covers the padding).
+    Transposed8x8,
+};
+
 struct Kernels {
     Isa isa;
     double fp8_x_factor;
-    // FP8 kernels that read x in fp4_pair_x_f32's paired order, zero padded to a
-    // multiple of 64 inputs (ldx covers the padding).
-    bool fp8_paired_x;
+    Fp8XOrder fp8_x_order;
     void (*gemv_bf16)(const uint16_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
                       int64_t ldy);
     // rows lie within one 128-row scale block.
@@ -130,6 +138,10 @@ void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double*
 // multiple of 16), in the FP4 kernels' paired layout (per 16 inputs the 8
 // even ones, then the 8 odd ones).
 void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out);
+
+// x[0, in) widened, zero padded to `padded` (a multiple of 64), each 64
+// inputs as an 8 x 8 transpose: out[c + 8 g + q] = x[c + 8 q + g].
+void fp8_transpose_x_f32(const float* x, int64_t in, int64_t padded, double* out);
 
 // gemv_bf16_f32's activations: per 32 inputs the 16 even-indexed, then the 16
 // odd ones; out[0, in rounded up to 32), zero padded.
