@@ -5,6 +5,12 @@ import os
 import sys
 from pathlib import Path
 
+# torch picks its vector kernels (AVX2 or AVX-512) per machine, and float32 reductions
+# round differently on each; the golden comparisons of the torch forward sit close to
+# FP8 / FP4 grid midpoints, so every machine runs the same (AVX2) kernels. Set before
+# anything imports torch.
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+
 import numpy as np
 import pytest
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import quant
+from . import quant, sums
 
 
 class QLinear(nn.Linear):
@@ -36,7 +36,7 @@ class QLinear(nn.Linear):
                 "bf16": quant.weight_bf16_sim}[self.fmt](self.weight)
 
     def forward(self, x):
-        return F.linear(x, self.effective_weight())
+        return sums.linear(x, self.effective_weight())
 
 
 class RMSNorm(nn.Module):
@@ -153,7 +153,7 @@ class Indexer(nn.Module):
         q = quant.act_sim(quant.hadamard(q), 32, quant.FP4)
         k = self.compressor(x, cos, sin)                                   # [B, nb, di]
         w = self.weights_proj(x) * (self.dim ** -0.5 * self.heads ** -0.5)
-        s = torch.relu(torch.einsum("bthd,bnd->bthn", q, k))
+        s = torch.relu(sums.einsum("bthd,bnd->bthn", q, k))
         return (s * w.unsqueeze(-1)).sum(dim=2)
 
 
@@ -190,7 +190,7 @@ class Attention(nn.Module):
         Tp = nC * W
         qc = F.pad(q, (0, 0, 0, 0, 0, Tp - T)).view(B, nC, W, H, d)
         keys = F.pad(kv, (0, 0, W, Tp - T)).unfold(1, 2 * W, W)           # [B, nC, d, 2W]
-        s = torch.einsum("bcwhd,bcdk->bcwhk", qc, keys) / math.sqrt(d)
+        s = sums.einsum("bcwhd,bcdk->bcwhk", qc, keys) / math.sqrt(d)
         w = torch.arange(W).view(W, 1)
         k = torch.arange(2 * W).view(1, 2 * W)
         ok = (k >= w + 1) & (k <= w + W)                                   # p-W+1 <= key <= p
@@ -215,7 +215,7 @@ class Attention(nn.Module):
         if R:
             kc = self.compressor(x, cos, sin)                              # [B, nb, d]
             nb = kc.shape[1]
-            s_cmp = torch.einsum("bthd,bnd->bthn", q, kc) / math.sqrt(d)
+            s_cmp = sums.einsum("bthd,bnd->bthn", q, kc) / math.sqrt(d)
             p = torch.arange(T).view(T, 1)
             visible = torch.arange(nb).view(1, nb) < (p + 1) // R           # [T, nb]
             if R == 4:
@@ -230,14 +230,14 @@ class Attention(nn.Module):
         p_win = probs[..., :2 * W]
         nC = keys.shape[1]
         p_win = F.pad(p_win, (0, 0, 0, 0, 0, nC * W - T)).reshape(B, nC, W, H, 2 * W)
-        o = torch.einsum("bcwhk,bcdk->bcwhd", p_win, keys).reshape(B, nC * W, H, d)[:, :T]
+        o = sums.einsum("bcwhk,bcdk->bcwhd", p_win, keys).reshape(B, nC * W, H, d)[:, :T]
         if R:
-            o = o + torch.einsum("bthn,bnd->bthd", probs[..., 2 * W:2 * W + nb], kc)
+            o = o + sums.einsum("bthn,bnd->bthd", probs[..., 2 * W:2 * W + nb], kc)
         o = apply_rope(o, cos, sin, inverse=True)
         # grouped low-rank output: z_g = wo_a[g] . concat(o_h in g), out = wo_b . concat_g z_g
         G = self.cfg.o_groups
         wo_a = self.wo_a.effective_weight().view(G, self.cfg.o_lora_rank, -1)
-        z = torch.einsum("btgi,gri->btgr", o.reshape(B, T, G, -1), wo_a)
+        z = sums.einsum("btgi,gri->btgr", o.reshape(B, T, G, -1), wo_a)
         return self.wo_b(z.flatten(2))
 
     def _index(self, x, qr, cos, sin, visible, s_cmp):
@@ -295,7 +295,7 @@ class Gate(nn.Module):
 
     def forward(self, x, tokens):
         w = quant.weight_bf16_sim(self.weight) if self.qat else self.weight
-        s = torch.sqrt(F.softplus(F.linear(x, w)))                          # sqrt(softplus(z))
+        s = torch.sqrt(F.softplus(sums.linear(x, w)))                       # sqrt(softplus(z))
         if self.hashed:
             idx = self.tid2eid[tokens]
         else:
@@ -333,7 +333,7 @@ def hc_mix(h, fn, scale, base, cfg, sinkhorn=True):
     hc = cfg.hc_mult
     f = h.flatten(2)
     rho = torch.rsqrt(f.square().mean(-1, keepdim=True) + cfg.rms_norm_eps)
-    m = F.linear(f, fn) * rho
+    m = sums.linear(f, fn) * rho
     pre = torch.sigmoid(m[..., :hc] * scale[0] + base[:hc]) + cfg.hc_eps
     if not sinkhorn:
         return pre
@@ -369,7 +369,7 @@ class Block(nn.Module):
         x = (pre.unsqueeze(-1) * h).sum(2)                                  # sum_i pre_i h_i
         y = fn(x)
         # new h_j = post_j * y + sum_i C[i][j] h_i
-        return post.unsqueeze(-1) * y.unsqueeze(2) + torch.einsum("btij,btid->btjd", C, h)
+        return post.unsqueeze(-1) * y.unsqueeze(2) + sums.einsum("btij,btid->btjd", C, h)
 
     def forward(self, h, tokens):
         h = self._sub(h, "attn", lambda x: self.attn(self.attn_norm(x)))

@@ -8,6 +8,8 @@ The same functions (with a 2-D block) simulate FP8 / FP4 weight storage for weig
 """
 import torch
 
+from . import sums
+
 FP8 = ("e4m3", 448.0, 1e-4)
 FP4 = ("e2m1", 6.0, 6 * 2.0 ** -126)
 
@@ -89,4 +91,4 @@ def hadamard(x):
             h = torch.cat([torch.cat([h, h], 1), torch.cat([h, -h], 1)], 0)
         assert h.shape[0] == n, "Hadamard size must be a power of two"
         _HADAMARD[n] = h * n ** -0.5
-    return x @ _HADAMARD[n].to(x.dtype)
+    return sums.matmul(x, _HADAMARD[n].to(x.dtype))
