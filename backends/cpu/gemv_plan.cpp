@@ -29,11 +29,12 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     xld_ = fp8_transposed ? ceil_div(in, 64) * 64 : in;
     double* xd = scratch(xd_, size_t(n * xld_));
     const auto pair = k.pair_x ? k.pair_x : fp4_pair_x_f32;
+    const auto transpose = k.fp8_transpose_x ? k.fp8_transpose_x : fp8_transpose_x_f32;
     for (int64_t i = 0; i < n; ++i) {
         if (fp4)
             pair(x + i * ldx, in, xld_, xd + i * xld_);
         else if (fp8_transposed)
-            fp8_transpose_x_f32(x + i * ldx, in, xld_, xd + i * xld_);
+            transpose(x + i * ldx, in, xld_, xd + i * xld_);
         else
             for (int64_t j = 0; j < in; ++j) xd[i * xld_ + j] = x[i * ldx + j];
     }

@@ -120,6 +120,10 @@ struct Kernels {
     // Every gemv-sized FP8 / FP4 product starts with it, on the calling
     // thread alone.
     void (*pair_x)(const float* x, int64_t in, int64_t padded, double* out);
+    // out[0, padded) = what fp8_transpose_x_f32 gives, vectorised; null where
+    // the ISA has none (or reads FP8 x in plain order). Every gemv-sized FP8
+    // product of a Transposed8x8 table starts with it, on the calling thread.
+    void (*fp8_transpose_x)(const float* x, int64_t in, int64_t padded, double* out);
 };
 
 const Kernels& kernels();  // for active_isa()

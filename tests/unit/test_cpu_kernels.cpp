@@ -431,6 +431,38 @@ TEST_CASE("pair_x widens and pairs x (per 16 inputs the 8 even, then the 8 odd),
     if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
 }
 
+TEST_CASE("fp8_transpose_x widens x as each 64 inputs' 8 x 8 transpose, zero padded, on every table",
+          "[cpu][kernels]") {
+    std::mt19937 rng(6);
+    bool seen = false;
+    for (int64_t in : {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096}) {
+        const int64_t padded = (in + 63) / 64 * 64;
+        auto x = random_floats(size_t(in), rng);
+        x[0] = -0.0f;
+        if (in > 2) x[2] = std::numeric_limits<float>::quiet_NaN();
+        // The portable version against the layout's definition.
+        std::vector<double> want(static_cast<size_t>(padded), 0.0);
+        for (int64_t c = 0; c < padded; c += 64)
+            for (int64_t q = 0; q < 8; ++q)
+                for (int64_t g = 0; g < 8; ++g)
+                    if (c + 8 * q + g < in) want[size_t(c + 8 * g + q)] = x[size_t(c + 8 * q + g)];
+        std::vector<double> portable(size_t(padded), -1.0);
+        cpu::fp8_transpose_x_f32(x.data(), in, padded, portable.data());
+        REQUIRE(std::memcmp(portable.data(), want.data(), want.size() * sizeof(double)) == 0);
+        for (cpu::Isa isa : isas()) {
+            const cpu::Kernels& K = cpu::kernels_for(isa);
+            if (!K.fp8_transpose_x) continue;
+            CHECK(K.fp8_x_order == cpu::Fp8XOrder::Transposed8x8);
+            seen = true;
+            INFO("isa " << cpu::isa_name(isa) << " in " << in);
+            std::vector<double> got(size_t(padded), -1.0);
+            K.fp8_transpose_x(x.data(), in, padded, got.data());
+            CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)) == 0);
+        }
+    }
+    if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
+}
+
 TEST_CASE("DSV4_CPU_ISA names and forcing never exceed the CPU", "[cpu][kernels]") {
     IsaGuard guard;
     CHECK(cpu::isa_supported(cpu::Isa::Scalar));
