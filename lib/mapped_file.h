@@ -20,12 +20,17 @@ public:
     size_t size() const { return size_; }
     const std::string& path() const { return path_; }
     bool mapped() const { return mapped_; }
+    // Copies bytes [offset, offset + n) into dst: from the file with pread
+    // when mapped (so the pages never enter the mapping, nor the process's
+    // RSS), from the buffer otherwise. Fails with DSV4_STATUS_IO.
+    void read(uint64_t offset, size_t n, void* dst) const;
 
 private:
     std::string path_;
     const uint8_t* data_ = nullptr;
     size_t size_ = 0;
     bool mapped_ = false;
+    int fd_ = -1;  // kept open while mapped, for read()
     std::vector<uint8_t> buffer_;
 };
 

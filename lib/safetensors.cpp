@@ -85,13 +85,15 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* data, size_t available
             e.shape.push_back(d.get<int64_t>());
         }
         for (int k = 0; k < 2; ++k)
-            if (!(*off)[k].is_number_unsigned()) bad(origin, "tensor '" + name + "' data_offsets must be non-negative integers");
+            if (!(*off)[k].is_number_unsigned())
+                bad(origin, "tensor '" + name + "' data_offsets must be non-negative integers");
         e.begin = (*off)[0].get<uint64_t>();
         e.end = (*off)[1].get<uint64_t>();
         if (e.begin > e.end) bad(origin, "tensor '" + name + "' has data_offsets with begin > end");
         if (e.end > data_size)
-            bad(origin, "tensor '" + name + "' data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                            ") run past the end of the data (" + std::to_string(data_size) + " bytes): truncated file?");
+            bad(origin, "tensor '" + name + "' data_offsets [" + std::to_string(e.begin) + ", " +
+                            std::to_string(e.end) + ") run past the end of the data (" + std::to_string(data_size) +
+                            " bytes): truncated file?");
         uint64_t numel = checked_numel(e.shape, origin, name);
         uint64_t want = numel * dtype_size(e.dtype);
         if (want != e.end - e.begin)
@@ -114,6 +116,17 @@ int64_t Tensor::numel() const {
     return n;
 }
 
+void Tensor::read_bytes(uint64_t at, size_t n, void* dst) const {
+    if (at > nbytes || n > nbytes - at)
+        fail(DSV4_STATUS_INTERNAL, "read of " + std::to_string(n) + " bytes at " + std::to_string(at) +
+                                       " is past the end of tensor '" + name + "' (" + std::to_string(nbytes) +
+                                       " bytes)");
+    if (source)
+        source->read(file_offset + at, n, dst);
+    else if (n)
+        std::memcpy(dst, data + at, n);
+}
+
 std::string Tensor::shape_string() const {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -126,7 +139,8 @@ void TensorStore::add_file(const std::string& path, bool use_mmap, const std::ve
     files_.push_back(std::move(f));
     const MappedFile& mf = *files_.back();
     for (auto& e : h.tensors) {
-        if (tensors_.count(e.name)) fail(DSV4_STATUS_FORMAT, path + ": tensor '" + e.name + "' appears in more than one file");
+        if (tensors_.count(e.name))
+            fail(DSV4_STATUS_FORMAT, path + ": tensor '" + e.name + "' appears in more than one file");
         Tensor t;
         t.name = e.name;
         t.dtype = e.dtype;
@@ -134,12 +148,15 @@ void TensorStore::add_file(const std::string& path, bool use_mmap, const std::ve
         t.data = mf.data() + h.data_offset + e.begin;
         t.nbytes = e.end - e.begin;
         t.file = &mf.path();
+        t.source = &mf;
+        t.file_offset = h.data_offset + e.begin;
         tensors_.emplace(e.name, std::move(t));
     }
     if (expected)
         for (const auto& n : *expected)
             if (!tensors_.count(n))
-                fail(DSV4_STATUS_FORMAT, path + ": tensor '" + n + "' is listed in model.safetensors.index.json but not in this shard");
+                fail(DSV4_STATUS_FORMAT,
+                     path + ": tensor '" + n + "' is listed in model.safetensors.index.json but not in this shard");
 }
 
 std::unique_ptr<TensorStore> TensorStore::open_file(const std::string& path, bool use_mmap) {
@@ -169,10 +186,12 @@ std::unique_ptr<TensorStore> TensorStore::open_dir(const std::string& dir, bool 
         fail(DSV4_STATUS_FORMAT, index + ": not valid JSON: " + e.what());
     }
     auto wm = j.is_object() ? j.find("weight_map") : j.end();
-    if (!j.is_object() || wm == j.end() || !wm->is_object()) fail(DSV4_STATUS_FORMAT, index + ": no 'weight_map' object");
+    if (!j.is_object() || wm == j.end() || !wm->is_object())
+        fail(DSV4_STATUS_FORMAT, index + ": no 'weight_map' object");
     std::map<std::string, std::vector<std::string>> by_shard;
     for (auto it = wm->begin(); it != wm->end(); ++it) {
-        if (!it->is_string()) fail(DSV4_STATUS_FORMAT, index + ": weight_map entry '" + it.key() + "' is not a file name");
+        if (!it->is_string())
+            fail(DSV4_STATUS_FORMAT, index + ": weight_map entry '" + it.key() + "' is not a file name");
         std::string shard = it->get<std::string>();
         if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..")
             fail(DSV4_STATUS_FORMAT, index + ": weight_map names an invalid shard file '" + shard + "'");

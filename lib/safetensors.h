@@ -41,11 +41,21 @@ struct Tensor {
     const uint8_t* data = nullptr;
     uint64_t nbytes = 0;
     const std::string* file = nullptr;
+    const MappedFile* source = nullptr;  // where data lives (null: data is all there is)
+    uint64_t file_offset = 0;            // of data within source
+
+    // Copies bytes [at, at + n) of the tensor into dst without touching the
+    // mapping (MappedFile::read): for tensors read a few rows at a time, like
+    // the embedding, whose other rows would otherwise enter the process's
+    // RSS with the pages (or whole large page-cache folios) around each row.
+    void read_bytes(uint64_t at, size_t n, void* dst) const;
 
     int64_t dim(int i) const { return shape.at(size_t(i)); }
     int64_t numel() const;
     template <class T>
-    const T* as() const { return reinterpret_cast<const T*>(data); }
+    const T* as() const {
+        return reinterpret_cast<const T*>(data);
+    }
     std::string shape_string() const;
 };
 
