@@ -399,67 +399,70 @@ TEST_CASE("bf16_split_x puts each 32 inputs' even ones first, then the odd ones,
         }
 }
 
-TEST_CASE("pair_x widens and pairs x (per 16 inputs the 8 even, then the 8 odd), zero padded, on every table",
-          "[cpu][kernels]") {
-    std::mt19937 rng(5);
+using XLayoutFn = void (*)(const float* x, int64_t in, int64_t padded, double* out);
+
+// An x arrangement (x widened to double, reordered, zero padded to whole
+// 64-input chunks): the portable function against the layout's definition
+// (place(x, in, want) writes every input's slot), then every table's
+// vectorised one (`table_fn`, skipped where null) byte for byte, -0 and NaN
+// included; `each_table(K)` adds that table's own checks. Returns whether any
+// table had one.
+template <class Place, class EachTable>
+bool check_x_layout(uint32_t seed, std::initializer_list<int64_t> ins, Place place, XLayoutFn portable_fn,
+                    XLayoutFn cpu::Kernels::*table_fn, EachTable each_table) {
+    std::mt19937 rng(seed);
     bool seen = false;
-    for (int64_t in : {1, 15, 16, 17, 32, 45, 64, 100, 1024, 4096}) {
+    for (int64_t in : ins) {
         const int64_t padded = (in + 63) / 64 * 64;
         auto x = random_floats(size_t(in), rng);
         x[0] = -0.0f;
         if (in > 2) x[2] = std::numeric_limits<float>::quiet_NaN();
-        // The portable version against the layout's definition.
         std::vector<double> want(static_cast<size_t>(padded), 0.0);
-        for (int64_t g = 0; g < padded; g += 16)
-            for (int64_t j = 0; j < 8; ++j) {
-                if (g + 2 * j < in) want[size_t(g + j)] = x[size_t(g + 2 * j)];
-                if (g + 2 * j + 1 < in) want[size_t(g + 8 + j)] = x[size_t(g + 2 * j + 1)];
-            }
+        place(x, in, want);
         std::vector<double> portable(size_t(padded), -1.0);
-        cpu::fp4_pair_x_f32(x.data(), in, padded, portable.data());
+        portable_fn(x.data(), in, padded, portable.data());
         REQUIRE(std::memcmp(portable.data(), want.data(), want.size() * sizeof(double)) == 0);
         for (cpu::Isa isa : isas()) {
             const cpu::Kernels& K = cpu::kernels_for(isa);
-            if (!K.pair_x) continue;
+            if (!(K.*table_fn)) continue;
+            each_table(K);
             seen = true;
             INFO("isa " << cpu::isa_name(isa) << " in " << in);
             std::vector<double> got(size_t(padded), -1.0);
-            K.pair_x(x.data(), in, padded, got.data());
+            (K.*table_fn)(x.data(), in, padded, got.data());
             CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)) == 0);
         }
     }
+    return seen;
+}
+
+TEST_CASE("pair_x widens and pairs x (per 16 inputs the 8 even, then the 8 odd), zero padded, on every table",
+          "[cpu][kernels]") {
+    const bool seen = check_x_layout(
+        5, {1, 15, 16, 17, 32, 45, 64, 100, 1024, 4096},
+        [](const std::vector<float>& x, int64_t in, std::vector<double>& want) {
+            for (int64_t g = 0; g < int64_t(want.size()); g += 16)
+                for (int64_t j = 0; j < 8; ++j) {
+                    if (g + 2 * j < in) want[size_t(g + j)] = x[size_t(g + 2 * j)];
+                    if (g + 2 * j + 1 < in) want[size_t(g + 8 + j)] = x[size_t(g + 2 * j + 1)];
+                }
+        },
+        cpu::fp4_pair_x_f32, &cpu::Kernels::pair_x, [](const cpu::Kernels&) {});
     if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
 }
 
 TEST_CASE("fp8_transpose_x widens x as each 64 inputs' 8 x 8 transpose, zero padded, on every table",
           "[cpu][kernels]") {
-    std::mt19937 rng(6);
-    bool seen = false;
-    for (int64_t in : {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096}) {
-        const int64_t padded = (in + 63) / 64 * 64;
-        auto x = random_floats(size_t(in), rng);
-        x[0] = -0.0f;
-        if (in > 2) x[2] = std::numeric_limits<float>::quiet_NaN();
-        // The portable version against the layout's definition.
-        std::vector<double> want(static_cast<size_t>(padded), 0.0);
-        for (int64_t c = 0; c < padded; c += 64)
-            for (int64_t q = 0; q < 8; ++q)
-                for (int64_t g = 0; g < 8; ++g)
-                    if (c + 8 * q + g < in) want[size_t(c + 8 * g + q)] = x[size_t(c + 8 * q + g)];
-        std::vector<double> portable(size_t(padded), -1.0);
-        cpu::fp8_transpose_x_f32(x.data(), in, padded, portable.data());
-        REQUIRE(std::memcmp(portable.data(), want.data(), want.size() * sizeof(double)) == 0);
-        for (cpu::Isa isa : isas()) {
-            const cpu::Kernels& K = cpu::kernels_for(isa);
-            if (!K.fp8_transpose_x) continue;
-            CHECK(K.fp8_x_order == cpu::Fp8XOrder::Transposed8x8);
-            seen = true;
-            INFO("isa " << cpu::isa_name(isa) << " in " << in);
-            std::vector<double> got(size_t(padded), -1.0);
-            K.fp8_transpose_x(x.data(), in, padded, got.data());
-            CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)) == 0);
-        }
-    }
+    const bool seen = check_x_layout(
+        6, {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096},
+        [](const std::vector<float>& x, int64_t in, std::vector<double>& want) {
+            for (int64_t c = 0; c < int64_t(want.size()); c += 64)
+                for (int64_t q = 0; q < 8; ++q)
+                    for (int64_t g = 0; g < 8; ++g)
+                        if (c + 8 * q + g < in) want[size_t(c + 8 * g + q)] = x[size_t(c + 8 * q + g)];
+        },
+        cpu::fp8_transpose_x_f32, &cpu::Kernels::fp8_transpose_x,
+        [](const cpu::Kernels& K) { CHECK(K.fp8_x_order == cpu::Fp8XOrder::Transposed8x8); });
     if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
 }
 
