@@ -25,16 +25,18 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     // that is not plain; the reordering stays within 64 inputs, so each
     // 128-input scale block keeps its own inputs and run_task only multiplies).
     const bool fp4 = w.format == LinearFormat::FP4;
-    const bool fp8_transposed = w.format == LinearFormat::FP8 && k.fp8_x_order == Fp8XOrder::Transposed8x8;
-    xld_ = fp8_transposed ? ceil_div(in, 64) * 64 : in;
+    const bool fp8_reordered = w.format == LinearFormat::FP8 && k.fp8_x_order != Fp8XOrder::Plain;
+    xld_ = fp8_reordered ? ceil_div(in, 64) * 64 : in;
     double* xd = scratch(xd_, size_t(n * xld_));
     const auto pair = k.pair_x ? k.pair_x : fp4_pair_x_f32;
-    const auto transpose = k.fp8_transpose_x ? k.fp8_transpose_x : fp8_transpose_x_f32;
+    const auto reorder = k.fp8_order_x                               ? k.fp8_order_x
+                         : k.fp8_x_order == Fp8XOrder::Transposed8x8 ? fp8_transpose_x_f32
+                                                                     : fp8_unpacked_x_f32;
     for (int64_t i = 0; i < n; ++i) {
         if (fp4)
             pair(x + i * ldx, in, xld_, xd + i * xld_);
-        else if (fp8_transposed)
-            transpose(x + i * ldx, in, xld_, xd + i * xld_);
+        else if (fp8_reordered)
+            reorder(x + i * ldx, in, xld_, xd + i * xld_);
         else
             for (int64_t j = 0; j < in; ++j) xd[i * xld_ + j] = x[i * ldx + j];
     }

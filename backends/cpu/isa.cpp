@@ -73,6 +73,22 @@ bool cpu_is_amd() {
     return amd;
 }
 
+namespace {
+// -1: follow the CPU (check where it is not AMD's); 0 / 1: forced (tests).
+std::atomic<int> g_fp8_check_forced{-1};
+}  // namespace
+
+bool fp8_check_subnormals() {
+    const int forced = g_fp8_check_forced.load(std::memory_order_relaxed);
+    return forced >= 0 ? forced != 0 : !cpu_is_amd();
+}
+
+bool set_fp8_check_subnormals(bool check) {
+    const bool before = fp8_check_subnormals();
+    g_fp8_check_forced.store(check ? 1 : 0, std::memory_order_relaxed);
+    return before;
+}
+
 bool isa_supported(Isa isa) {
     return int(isa) <= int(detected_isa());
 }
@@ -120,6 +136,15 @@ void fp8_transpose_x_f32(const float* x, int64_t in, int64_t padded, double* out
         for (int q = 0; q < 8; ++q)
             for (int g = 0; g < 8; ++g) {
                 const int64_t j = c + 8 * q + g;
+                out[c + 8 * g + q] = j < in ? double(x[j]) : 0.0;
+            }
+}
+
+void fp8_unpacked_x_f32(const float* x, int64_t in, int64_t padded, double* out) {
+    for (int64_t c = 0; c < padded; c += 64)
+        for (int g = 0; g < 8; ++g)
+            for (int q = 0; q < 8; ++q) {
+                const int64_t j = c + 16 * (q / 2) + 8 * (g / 4) + 4 * (q % 2) + g % 4;
                 out[c + 8 * g + q] = j < in ? double(x[j]) : 0.0;
             }
 }

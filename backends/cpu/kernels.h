@@ -27,6 +27,12 @@ const char* isa_name(Isa isa);
 Isa detected_isa();
 // Whether the CPU is AMD's: some kernels stream memory differently there.
 bool cpu_is_amd();
+// Whether the avx512vnni table's FP8 kernel must keep subnormal codes away
+// from its FMAs (Intel CPUs slow down about 30x on a subnormal input, AMD's
+// do not; see kernels_avx512_fp8unpack.inc). set_fp8_check_subnormals forces
+// the answer (tests) and returns the one before.
+bool fp8_check_subnormals();
+bool set_fp8_check_subnormals(bool check);
 bool isa_supported(Isa isa);
 // The ISA in use: detected_isa(), lowered by DSV4_CPU_ISA when set, or as
 // forced by set_active_isa (tests). Never above detected_isa().
@@ -52,6 +58,9 @@ enum class Fp8XOrder {
     // Each 64 inputs' 8 x 8 transpose (fp8_transpose_x_f32), zero padded to a
     // multiple of 64 inputs (ldx covers the padding).
     Transposed8x8,
+    // Each 64 inputs in the order of the byte-unpacking kernel
+    // (fp8_unpacked_x_f32), zero padded likewise.
+    Unpacked,
 };
 
 struct Kernels {
@@ -120,10 +129,12 @@ struct Kernels {
     // Every gemv-sized FP8 / FP4 product starts with it, on the calling
     // thread alone.
     void (*pair_x)(const float* x, int64_t in, int64_t padded, double* out);
-    // out[0, padded) = what fp8_transpose_x_f32 gives, vectorised; null where
-    // the ISA has none (or reads FP8 x in plain order). Every gemv-sized FP8
-    // product of a Transposed8x8 table starts with it, on the calling thread.
-    void (*fp8_transpose_x)(const float* x, int64_t in, int64_t padded, double* out);
+    // out[0, padded) = x in the table's fp8_x_order, vectorised: what
+    // fp8_transpose_x_f32 (Transposed8x8) or fp8_unpacked_x_f32 (Unpacked)
+    // gives; null where the ISA has none (or reads FP8 x in plain order).
+    // Every gemv-sized FP8 product of such a table starts with it, on the
+    // calling thread.
+    void (*fp8_order_x)(const float* x, int64_t in, int64_t padded, double* out);
 };
 
 const Kernels& kernels();  // for active_isa()
@@ -146,6 +157,10 @@ void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out);
 // x[0, in) widened, zero padded to `padded` (a multiple of 64), each 64
 // inputs as an 8 x 8 transpose: out[c + 8 g + q] = x[c + 8 q + g].
 void fp8_transpose_x_f32(const float* x, int64_t in, int64_t padded, double* out);
+
+// Likewise in the Unpacked order: out[c + 8 g + q] =
+// x[c + 16 (q / 2) + 8 (g / 4) + 4 (q % 2) + g % 4].
+void fp8_unpacked_x_f32(const float* x, int64_t in, int64_t padded, double* out);
 
 // gemv_bf16_f32's activations: per 32 inputs the 16 even-indexed, then the 16
 // odd ones; out[0, in rounded up to 32), zero padded.

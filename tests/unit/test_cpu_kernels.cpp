@@ -26,8 +26,8 @@ struct RandomLinear {
 
     // fp8_mostly_normal: FP8 codes as checkpoints have them, nearly all with
     // an exponent field >= 1 (about 1 in 1000 zero or subnormal), so most
-    // 64-code chunks take the AVX512-VBMI kernel's shift route and some its
-    // table; otherwise every non-NaN code is equally likely (mostly the table).
+    // 64-code chunks take the AVX512-VBMI kernels' vector routes and some
+    // their e = 0 paths; otherwise every non-NaN code is equally likely.
     RandomLinear(LinearFormat f, int64_t out, int64_t in, std::mt19937& rng, bool fp8_mostly_normal = false) {
         std::uniform_int_distribution<int> byte(0, 255), sc(118, 130), keep_low(0, 63);
         lin.format = f;
@@ -105,6 +105,11 @@ struct IsaGuard {
     ~IsaGuard() { cpu::set_active_isa(saved); }
 };
 
+struct Fp8CheckGuard {
+    bool saved = cpu::fp8_check_subnormals();
+    ~Fp8CheckGuard() { cpu::set_fp8_check_subnormals(saved); }
+};
+
 void run_matmul_case(LinearFormat f, int64_t out, int64_t in, int64_t row0, int64_t rows, int64_t n, int threads,
                      uint32_t seed, bool fp8_mostly_normal = false) {
     std::mt19937 rng(seed);
@@ -145,20 +150,61 @@ TEST_CASE("cpu matmul matches reference: 1..9 tokens, odd shapes, every ISA", "[
     }
 }
 
-TEST_CASE("cpu FP8 matmul matches reference on checkpoint-like codes (shift route and table chunks)",
-          "[cpu][kernels]") {
+TEST_CASE("cpu FP8 matmul matches reference on checkpoint-like codes, subnormal check on and off", "[cpu][kernels]") {
     IsaGuard guard;
+    Fp8CheckGuard check_guard;
     for (cpu::Isa isa : isas()) {
         cpu::set_active_isa(isa);
-        // Whole 64-input chunks, a partial last chunk, and more than one
-        // 128-input scale block.
-        for (int64_t in : {64, 100, 192, 300, 1024})
-            for (int64_t n = 1; n <= 9; ++n) {
-                INFO("isa " << cpu::isa_name(isa) << " in " << in << " n " << n);
-                run_matmul_case(LinearFormat::FP8, 300, in, 0, 300, n, 2, uint32_t(in * 29 + n), true);
-                run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 23 + n), true);
-                run_matmul_case(LinearFormat::FP8, 7, in, 2, 5, n, 1, uint32_t(in * 19 + n), true);
-            }
+        // The avx512vnni table's FP8 kernel sums chunks with zero or
+        // subnormal codes by a table where the CPU is not AMD's (forced both
+        // ways here); the avx512fp16 table's always patches them.
+        for (bool check : {false, true}) {
+            cpu::set_fp8_check_subnormals(check);
+            // Whole 64-input chunks, a partial last chunk, and more than one
+            // 128-input scale block.
+            for (int64_t in : {64, 100, 192, 300, 1024})
+                for (int64_t n = 1; n <= 9; ++n) {
+                    INFO("isa " << cpu::isa_name(isa) << " check " << check << " in " << in << " n " << n);
+                    run_matmul_case(LinearFormat::FP8, 300, in, 0, 300, n, 2, uint32_t(in * 29 + n), true);
+                    run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 23 + n), true);
+                    run_matmul_case(LinearFormat::FP8, 7, in, 2, 5, n, 1, uint32_t(in * 19 + n), true);
+                    // Every code equally likely: an e = 0 code in 16.
+                    run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 11 + n));
+                }
+        }
+    }
+}
+
+TEST_CASE("cpu FP8 matmul keeps its scalings exact for large and small activations and block scales",
+          "[cpu][kernels]") {
+    IsaGuard guard;
+    Fp8CheckGuard check_guard;
+    // The avx512vnni kernel's codes are the values times 2^-1016, made up
+    // by x times 2^504 and the sum times 2^512: no overflow or underflow for
+    // x times a block scale anywhere in [2^-100, 2^100].
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        for (bool check : {false, true}) {
+            cpu::set_fp8_check_subnormals(check);
+            for (int e : {-60, 60})
+                for (int64_t n : {1, 2, 5}) {
+                    INFO("isa " << cpu::isa_name(isa) << " check " << check << " x times 2^" << e << " n " << n);
+                    std::mt19937 rng(uint32_t(n * 3 + (e > 0)));
+                    RandomLinear w(LinearFormat::FP8, 260, 200, rng);
+                    // Block scales 2^(e * 2/3 +- 4).
+                    for (auto& sc : w.sbytes) sc = uint8_t(127 + e * 2 / 3 + int(rng() % 9) - 4);
+                    const int64_t ldx = 203, ldy = 265;
+                    auto x = random_floats(size_t(n * ldx), rng);
+                    for (auto& v : x) v = std::ldexp(v, e);
+                    std::vector<float> want(size_t(n * ldy), 0.0f), got(size_t(n * ldy), 0.0f);
+                    ReferenceBackend ref;
+                    ref.matmul(w.lin, 0, 260, x.data(), ldx, n, want.data(), ldy);
+                    CpuBackend cpu(2);
+                    cpu.matmul(w.lin, 0, 260, x.data(), ldx, n, got.data(), ldy);
+                    for (int64_t i = 0; i < n; ++i) REQUIRE(std::isnormal(want[size_t(i * ldy)]));
+                    check_close(got, want);
+                }
+        }
     }
 }
 
@@ -404,12 +450,12 @@ using XLayoutFn = void (*)(const float* x, int64_t in, int64_t padded, double* o
 // An x arrangement (x widened to double, reordered, zero padded to whole
 // 64-input chunks): the portable function against the layout's definition
 // (place(x, in, want) writes every input's slot), then every table's
-// vectorised one (`table_fn`, skipped where null) byte for byte, -0 and NaN
-// included; `each_table(K)` adds that table's own checks. Returns whether any
-// table had one.
-template <class Place, class EachTable>
+// vectorised one (`table_fn`, skipped where null or where `uses_layout(K)`
+// is false) byte for byte, -0 and NaN included. Returns whether any table
+// had one.
+template <class Place, class UsesLayout>
 bool check_x_layout(uint32_t seed, std::initializer_list<int64_t> ins, Place place, XLayoutFn portable_fn,
-                    XLayoutFn cpu::Kernels::*table_fn, EachTable each_table) {
+                    XLayoutFn cpu::Kernels::*table_fn, UsesLayout uses_layout) {
     std::mt19937 rng(seed);
     bool seen = false;
     for (int64_t in : ins) {
@@ -424,8 +470,7 @@ bool check_x_layout(uint32_t seed, std::initializer_list<int64_t> ins, Place pla
         REQUIRE(std::memcmp(portable.data(), want.data(), want.size() * sizeof(double)) == 0);
         for (cpu::Isa isa : isas()) {
             const cpu::Kernels& K = cpu::kernels_for(isa);
-            if (!(K.*table_fn)) continue;
-            each_table(K);
+            if (!(K.*table_fn) || !uses_layout(K)) continue;
             seen = true;
             INFO("isa " << cpu::isa_name(isa) << " in " << in);
             std::vector<double> got(size_t(padded), -1.0);
@@ -447,12 +492,11 @@ TEST_CASE("pair_x widens and pairs x (per 16 inputs the 8 even, then the 8 odd),
                     if (g + 2 * j + 1 < in) want[size_t(g + 8 + j)] = x[size_t(g + 2 * j + 1)];
                 }
         },
-        cpu::fp4_pair_x_f32, &cpu::Kernels::pair_x, [](const cpu::Kernels&) {});
+        cpu::fp4_pair_x_f32, &cpu::Kernels::pair_x, [](const cpu::Kernels&) { return true; });
     if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
 }
 
-TEST_CASE("fp8_transpose_x widens x as each 64 inputs' 8 x 8 transpose, zero padded, on every table",
-          "[cpu][kernels]") {
+TEST_CASE("fp8_order_x widens x as each 64 inputs' 8 x 8 transpose on the Transposed8x8 tables", "[cpu][kernels]") {
     const bool seen = check_x_layout(
         6, {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096},
         [](const std::vector<float>& x, int64_t in, std::vector<double>& want) {
@@ -461,8 +505,27 @@ TEST_CASE("fp8_transpose_x widens x as each 64 inputs' 8 x 8 transpose, zero pad
                     for (int64_t g = 0; g < 8; ++g)
                         if (c + 8 * q + g < in) want[size_t(c + 8 * g + q)] = x[size_t(c + 8 * q + g)];
         },
-        cpu::fp8_transpose_x_f32, &cpu::Kernels::fp8_transpose_x,
-        [](const cpu::Kernels& K) { CHECK(K.fp8_x_order == cpu::Fp8XOrder::Transposed8x8); });
+        cpu::fp8_transpose_x_f32, &cpu::Kernels::fp8_order_x,
+        [](const cpu::Kernels& K) { return K.fp8_x_order == cpu::Fp8XOrder::Transposed8x8; });
+    // The avx512fp16 table's order.
+    if (cpu::isa_supported(cpu::Isa::Avx512Fp16)) CHECK(seen);
+}
+
+TEST_CASE("fp8_order_x widens x in the byte-unpacking kernel's order on the Unpacked tables", "[cpu][kernels]") {
+    const bool seen = check_x_layout(
+        7, {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096},
+        [](const std::vector<float>& x, int64_t in, std::vector<double>& want) {
+            // Group g of a chunk, lane q: the code 16 (q / 2) + 8 (g / 4) + 4 (q % 2) + g % 4.
+            for (int64_t c = 0; c < int64_t(want.size()); c += 64)
+                for (int64_t g = 0; g < 8; ++g)
+                    for (int64_t q = 0; q < 8; ++q) {
+                        const int64_t j = c + 16 * (q / 2) + 8 * (g / 4) + 4 * (q % 2) + g % 4;
+                        if (j < in) want[size_t(c + 8 * g + q)] = x[size_t(j)];
+                    }
+        },
+        cpu::fp8_unpacked_x_f32, &cpu::Kernels::fp8_order_x,
+        [](const cpu::Kernels& K) { return K.fp8_x_order == cpu::Fp8XOrder::Unpacked; });
+    // The avx512vnni table's order.
     if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
 }
 
