@@ -150,62 +150,62 @@ TEST_CASE("cpu matmul matches reference: 1..9 tokens, odd shapes, every ISA", "[
     }
 }
 
-TEST_CASE("cpu FP8 matmul matches reference on checkpoint-like codes, subnormal check on and off", "[cpu][kernels]") {
+// f(isa, check) on every ISA this machine has, with the avx512vnni table's
+// FP8 subnormal check (on where the CPU is not AMD's) forced off, then on.
+template <class F>
+void each_isa_and_fp8_check(F f) {
     IsaGuard guard;
     Fp8CheckGuard check_guard;
     for (cpu::Isa isa : isas()) {
         cpu::set_active_isa(isa);
-        // The avx512vnni table's FP8 kernel sums chunks with zero or
-        // subnormal codes by a table where the CPU is not AMD's (forced both
-        // ways here); the avx512fp16 table's always patches them.
         for (bool check : {false, true}) {
             cpu::set_fp8_check_subnormals(check);
-            // Whole 64-input chunks, a partial last chunk, and more than one
-            // 128-input scale block.
-            for (int64_t in : {64, 100, 192, 300, 1024})
-                for (int64_t n = 1; n <= 9; ++n) {
-                    INFO("isa " << cpu::isa_name(isa) << " check " << check << " in " << in << " n " << n);
-                    run_matmul_case(LinearFormat::FP8, 300, in, 0, 300, n, 2, uint32_t(in * 29 + n), true);
-                    run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 23 + n), true);
-                    run_matmul_case(LinearFormat::FP8, 7, in, 2, 5, n, 1, uint32_t(in * 19 + n), true);
-                    // Every code equally likely: an e = 0 code in 16.
-                    run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 11 + n));
-                }
+            f(isa, check);
         }
     }
 }
 
+TEST_CASE("cpu FP8 matmul matches reference on checkpoint-like codes, subnormal check on and off", "[cpu][kernels]") {
+    each_isa_and_fp8_check([](cpu::Isa isa, bool check) {
+        // Whole 64-input chunks, a partial last chunk, and more than one
+        // 128-input scale block.
+        for (int64_t in : {64, 100, 192, 300, 1024})
+            for (int64_t n = 1; n <= 9; ++n) {
+                INFO("isa " << cpu::isa_name(isa) << " check " << check << " in " << in << " n " << n);
+                run_matmul_case(LinearFormat::FP8, 300, in, 0, 300, n, 2, uint32_t(in * 29 + n), true);
+                run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 23 + n), true);
+                run_matmul_case(LinearFormat::FP8, 7, in, 2, 5, n, 1, uint32_t(in * 19 + n), true);
+                // Every code equally likely: an e = 0 code in 16.
+                run_matmul_case(LinearFormat::FP8, 300, in, 37, 203, n, 2, uint32_t(in * 11 + n));
+            }
+    });
+}
+
 TEST_CASE("cpu FP8 matmul keeps its scalings exact for large and small activations and block scales",
           "[cpu][kernels]") {
-    IsaGuard guard;
-    Fp8CheckGuard check_guard;
     // The avx512vnni kernel's codes are the values times 2^-1016, made up
     // by x times 2^504 and the sum times 2^512: no overflow or underflow for
     // x times a block scale anywhere in [2^-100, 2^100].
-    for (cpu::Isa isa : isas()) {
-        cpu::set_active_isa(isa);
-        for (bool check : {false, true}) {
-            cpu::set_fp8_check_subnormals(check);
-            for (int e : {-60, 60})
-                for (int64_t n : {1, 2, 5}) {
-                    INFO("isa " << cpu::isa_name(isa) << " check " << check << " x times 2^" << e << " n " << n);
-                    std::mt19937 rng(uint32_t(n * 3 + (e > 0)));
-                    RandomLinear w(LinearFormat::FP8, 260, 200, rng);
-                    // Block scales 2^(e * 2/3 +- 4).
-                    for (auto& sc : w.sbytes) sc = uint8_t(127 + e * 2 / 3 + int(rng() % 9) - 4);
-                    const int64_t ldx = 203, ldy = 265;
-                    auto x = random_floats(size_t(n * ldx), rng);
-                    for (auto& v : x) v = std::ldexp(v, e);
-                    std::vector<float> want(size_t(n * ldy), 0.0f), got(size_t(n * ldy), 0.0f);
-                    ReferenceBackend ref;
-                    ref.matmul(w.lin, 0, 260, x.data(), ldx, n, want.data(), ldy);
-                    CpuBackend cpu(2);
-                    cpu.matmul(w.lin, 0, 260, x.data(), ldx, n, got.data(), ldy);
-                    for (int64_t i = 0; i < n; ++i) REQUIRE(std::isnormal(want[size_t(i * ldy)]));
-                    check_close(got, want);
-                }
-        }
-    }
+    each_isa_and_fp8_check([](cpu::Isa isa, bool check) {
+        for (int e : {-60, 60})
+            for (int64_t n : {1, 2, 5}) {
+                INFO("isa " << cpu::isa_name(isa) << " check " << check << " x times 2^" << e << " n " << n);
+                std::mt19937 rng(uint32_t(n * 3 + (e > 0)));
+                RandomLinear w(LinearFormat::FP8, 260, 200, rng);
+                // Block scales 2^(e * 2/3 +- 4).
+                for (auto& sc : w.sbytes) sc = uint8_t(127 + e * 2 / 3 + int(rng() % 9) - 4);
+                const int64_t ldx = 203, ldy = 265;
+                auto x = random_floats(size_t(n * ldx), rng);
+                for (auto& v : x) v = std::ldexp(v, e);
+                std::vector<float> want(size_t(n * ldy), 0.0f), got(size_t(n * ldy), 0.0f);
+                ReferenceBackend ref;
+                ref.matmul(w.lin, 0, 260, x.data(), ldx, n, want.data(), ldy);
+                CpuBackend cpu(2);
+                cpu.matmul(w.lin, 0, 260, x.data(), ldx, n, got.data(), ldy);
+                for (int64_t i = 0; i < n; ++i) REQUIRE(std::isnormal(want[size_t(i * ldy)]));
+                check_close(got, want);
+            }
+    });
 }
 
 TEST_CASE("cpu matmul matches reference: prefill batches (packed GEMM)", "[cpu][kernels]") {
@@ -497,35 +497,34 @@ TEST_CASE("pair_x widens and pairs x (per 16 inputs the 8 even, then the 8 odd),
     if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
 }
 
-TEST_CASE("fp8_order_x widens x as each 64 inputs' 8 x 8 transpose on the Transposed8x8 tables", "[cpu][kernels]") {
-    const bool seen = check_x_layout(
-        6, {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096},
-        [](const std::vector<float>& x, int64_t in, std::vector<double>& want) {
+// An FP8 x order: slot 8 g + q of each 64-input chunk holds the chunk's input
+// index(g, q); checked on the tables whose fp8_x_order is `order`.
+template <class Index>
+bool check_fp8_x_order(uint32_t seed, cpu::Fp8XOrder order, XLayoutFn portable_fn, Index index) {
+    return check_x_layout(
+        seed, {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096},
+        [&](const std::vector<float>& x, int64_t in, std::vector<double>& want) {
             for (int64_t c = 0; c < int64_t(want.size()); c += 64)
-                for (int64_t q = 0; q < 8; ++q)
-                    for (int64_t g = 0; g < 8; ++g)
-                        if (c + 8 * q + g < in) want[size_t(c + 8 * g + q)] = x[size_t(c + 8 * q + g)];
+                for (int64_t g = 0; g < 8; ++g)
+                    for (int64_t q = 0; q < 8; ++q) {
+                        const int64_t j = c + index(g, q);
+                        if (j < in) want[size_t(c + 8 * g + q)] = x[size_t(j)];
+                    }
         },
-        cpu::fp8_transpose_x_f32, &cpu::Kernels::fp8_order_x,
-        [](const cpu::Kernels& K) { return K.fp8_x_order == cpu::Fp8XOrder::Transposed8x8; });
+        portable_fn, &cpu::Kernels::fp8_order_x, [order](const cpu::Kernels& K) { return K.fp8_x_order == order; });
+}
+
+TEST_CASE("fp8_order_x widens x as each 64 inputs' 8 x 8 transpose on the Transposed8x8 tables", "[cpu][kernels]") {
+    const bool seen = check_fp8_x_order(6, cpu::Fp8XOrder::Transposed8x8, cpu::fp8_transpose_x_f32,
+                                        [](int64_t g, int64_t q) { return 8 * q + g; });
     // The avx512fp16 table's order.
     if (cpu::isa_supported(cpu::Isa::Avx512Fp16)) CHECK(seen);
 }
 
 TEST_CASE("fp8_order_x widens x in the byte-unpacking kernel's order on the Unpacked tables", "[cpu][kernels]") {
-    const bool seen = check_x_layout(
-        7, {1, 15, 16, 17, 32, 45, 63, 64, 65, 100, 1024, 4096},
-        [](const std::vector<float>& x, int64_t in, std::vector<double>& want) {
-            // Group g of a chunk, lane q: the code 16 (q / 2) + 8 (g / 4) + 4 (q % 2) + g % 4.
-            for (int64_t c = 0; c < int64_t(want.size()); c += 64)
-                for (int64_t g = 0; g < 8; ++g)
-                    for (int64_t q = 0; q < 8; ++q) {
-                        const int64_t j = c + 16 * (q / 2) + 8 * (g / 4) + 4 * (q % 2) + g % 4;
-                        if (j < in) want[size_t(c + 8 * g + q)] = x[size_t(j)];
-                    }
-        },
-        cpu::fp8_unpacked_x_f32, &cpu::Kernels::fp8_order_x,
-        [](const cpu::Kernels& K) { return K.fp8_x_order == cpu::Fp8XOrder::Unpacked; });
+    const bool seen = check_fp8_x_order(7, cpu::Fp8XOrder::Unpacked, cpu::fp8_unpacked_x_f32, [](int64_t g, int64_t q) {
+        return 16 * (q / 2) + 8 * (g / 4) + 4 * (q % 2) + g % 4;
+    });
     // The avx512vnni table's order.
     if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
 }
