@@ -27,7 +27,10 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     const bool fp4 = w.format == LinearFormat::FP4;
     const bool fp8_reordered = w.format == LinearFormat::FP8 && k.fp8_x_order != Fp8XOrder::Plain;
     xld_ = fp8_reordered ? ceil_div(in, 64) * 64 : in;
-    double* xd = scratch(xd_, size_t(n * xld_));
+    x_ = x;
+    ldx_ = ldx;
+    fp8_fused_ = fp8_reordered && k.fp8_order_scale_x;
+    double* xd = scratch(xd_, size_t(fp8_fused_ ? 0 : n * xld_));
     const auto pair = k.pair_x ? k.pair_x : fp4_pair_x_f32;
     const auto reorder = k.fp8_order_x                               ? k.fp8_order_x
                          : k.fp8_x_order == Fp8XOrder::Transposed8x8 ? fp8_transpose_x_f32
@@ -35,6 +38,8 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     for (int64_t i = 0; i < n; ++i) {
         if (fp4)
             pair(x + i * ldx, in, xld_, xd + i * xld_);
+        else if (fp8_fused_)
+            break;  // the tasks order x themselves
         else if (fp8_reordered)
             reorder(x + i * ldx, in, xld_, xd + i * xld_);
         else
@@ -80,7 +85,11 @@ void GemvPlan::run_task(int64_t t, const Linear& w, float* y) const {
             double* f = scratch(fbuf, size_t(scols));
             const uint8_t* s = w.scale->data + blk * scols;
             for (int64_t c = 0; c < scols; ++c) f[c] = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
-            for (int64_t i = 0; i < n_; ++i) K.scale_blocks(xd + i * xld_, f, xld_, xs + i * xld_);
+            for (int64_t i = 0; i < n_; ++i)
+                if (fp8_fused_)
+                    K.fp8_order_scale_x(x_ + i * ldx_, in, xld_, f, xs + i * xld_);
+                else
+                    K.scale_blocks(xd + i * xld_, f, xld_, xs + i * xld_);
             K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, xld_, n_, y + (a - row0_), ldy_);
             return;
         }

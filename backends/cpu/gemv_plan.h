@@ -30,6 +30,11 @@ private:
     const Linear* w_ = nullptr;
     int64_t row0_ = 0, rows_ = 0, n_ = 0, ldy_ = 0, chunk_ = 0, tasks_ = 0, xld_ = 0;
     float* y_ = nullptr;
+    // FP8 through Kernels::fp8_order_scale_x: each task orders and scales the
+    // caller's x itself (no xd_).
+    const float* x_ = nullptr;
+    int64_t ldx_ = 0;
+    bool fp8_fused_ = false;
     std::vector<double> xd_;  // [n][xld_]: FP4 paired, FP8 in the kernel's order
     Fp4FixedBuffers fixed_;
     bool use_fixed_ = false;

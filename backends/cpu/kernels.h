@@ -135,6 +135,12 @@ struct Kernels {
     // Every gemv-sized FP8 product of such a table starts with it, on the
     // calling thread.
     void (*fp8_order_x)(const float* x, int64_t in, int64_t padded, double* out);
+    // fp8_order_x with every input times f[input / 128] (its 128-input
+    // block's scale and fp8_x_factor): what a gemv task hands its FP8
+    // kernel, made from x itself, so the calling thread need not widen x
+    // once more for everyone first. Null where the ISA has none (GemvPlan
+    // then widens x once and scale_blocks it per task).
+    void (*fp8_order_scale_x)(const float* x, int64_t in, int64_t padded, const double* f, double* out);
 };
 
 const Kernels& kernels();  // for active_isa()

@@ -529,6 +529,35 @@ TEST_CASE("fp8_order_x widens x in the byte-unpacking kernel's order on the Unpa
     if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
 }
 
+TEST_CASE("fp8_order_scale_x is fp8_order_x times each input's block factor, on the tables that have it",
+          "[cpu][kernels]") {
+    std::mt19937 rng(8);
+    bool seen = false;
+    for (int64_t in : {1, 63, 64, 65, 100, 128, 129, 200, 1000, 4096}) {
+        const int64_t padded = (in + 63) / 64 * 64, blocks = (in + 127) / 128;
+        auto x = random_floats(size_t(in), rng);
+        x[0] = -0.0f;
+        if (in > 2) x[2] = std::numeric_limits<float>::quiet_NaN();
+        // Powers of two as the kernels get them, and one factor that rounds.
+        std::vector<double> f(static_cast<size_t>(blocks));
+        for (auto& v : f) v = std::ldexp(1.0, int(rng() % 40) + 484);
+        f[0] = 3.0 * std::ldexp(1.0, 500);
+        for (cpu::Isa isa : isas()) {
+            const cpu::Kernels& K = cpu::kernels_for(isa);
+            if (!K.fp8_order_scale_x) continue;
+            INFO("isa " << cpu::isa_name(isa) << " in " << in);
+            std::vector<double> want(size_t(padded), -1.0), got(size_t(padded), -1.0);
+            K.fp8_order_x(x.data(), in, padded, want.data());
+            for (int64_t k = 0; k < padded; ++k) want[size_t(k)] *= f[size_t(k / 128)];
+            K.fp8_order_scale_x(x.data(), in, padded, f.data(), got.data());
+            CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)) == 0);
+            seen = true;
+        }
+    }
+    // The avx512vnni table has it.
+    if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
+}
+
 TEST_CASE("DSV4_CPU_ISA names and forcing never exceed the CPU", "[cpu][kernels]") {
     IsaGuard guard;
     CHECK(cpu::isa_supported(cpu::Isa::Scalar));
