@@ -67,12 +67,15 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     ctx.be.matmul(w.wq_a, 0, Lq, x, D, n, qr.data(), Lq);
     rms_norm_rows(qr.data(), n, Lq, w.q_norm, eps, qr.data());
     ctx.be.matmul(w.wq_b, 0, qw, qr.data(), Lq, n, q.data(), qw);
-    for (int64_t i = 0; i < n; ++i)
+    RopeTable::Angles angles;
+    for (int64_t i = 0; i < n; ++i) {
+        rope.angles(p0 + i, false, angles);
         for (int h = 0; h < H; ++h) {
             float* qh = q.data() + i * qw + int64_t(h) * d;
             rms_norm(qh, d, nullptr, eps, qh);
-            rope.apply(qh + (d - r), p0 + i);
+            rope.rotate(qh + (d - r), angles);
         }
+    }
 
     // The single shared key/value head; its non-rotated dims are FP8-simulated
     // (and kept as codes for the window ring).
@@ -130,7 +133,8 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
         a.scale = scale;
         a.out = o.data() + i * qw;
         ctx.be.sparse_attention(a);
-        for (int h = 0; h < H; ++h) rope.apply(a.out + int64_t(h) * d + (d - r), p, /*inverse=*/true);
+        rope.angles(p, /*inverse=*/true, angles);
+        for (int h = 0; h < H; ++h) rope.rotate(a.out + int64_t(h) * d + (d - r), angles);
     }
 
     // Keys of this chunk enter the ring only now: queries above still needed

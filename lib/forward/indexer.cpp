@@ -13,27 +13,29 @@ std::vector<int64_t> top_k_indices(const float* scores, int64_t count, int64_t k
     std::vector<int64_t> idx(static_cast<size_t>(count));
     std::iota(idx.begin(), idx.end(), int64_t(0));
     k = std::min(k, count);
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t a, int64_t b) {
-        return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-    });
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                      [&](int64_t a, int64_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); });
     idx.resize(size_t(k));
     return idx;
 }
 
-void indexer_forward(const ForwardContext& ctx, const IndexerWeights& w, CompressorCarry& carry, int64_t p0,
-                     int64_t n, const float* x, const float* qr, std::vector<std::vector<int64_t>>& selected) {
+void indexer_forward(const ForwardContext& ctx, const IndexerWeights& w, CompressorCarry& carry, int64_t p0, int64_t n,
+                     const float* x, const float* qr, std::vector<std::vector<int64_t>>& selected) {
     const ModelConfig& c = ctx.cfg;
     const int Hi = c.index_n_heads, di = c.index_head_dim, r = c.rope_head_dim;
     const int64_t D = c.hidden_size, Lq = c.q_lora_rank, qw = int64_t(Hi) * di;
 
     std::vector<float> q(size_t(n * qw));
     ctx.be.matmul(w.wq_b, 0, qw, qr, Lq, n, q.data(), qw);
-    for (int64_t i = 0; i < n; ++i)
+    RopeTable::Angles angles;
+    for (int64_t i = 0; i < n; ++i) {
+        ctx.rope_compress.angles(p0 + i, false, angles);
         for (int h = 0; h < Hi; ++h) {
             float* qh = q.data() + i * qw + int64_t(h) * di;
-            ctx.rope_compress.apply(qh + (di - r), p0 + i);
+            ctx.rope_compress.rotate(qh + (di - r), angles);
             hadamard_transform(qh, di);
         }
+    }
     fp4_simulate(q.data(), n * qw, 32);
 
     compressor_forward(ctx, w.compressor, CompressorKind::Indexer, carry, p0, n, x);

@@ -30,15 +30,29 @@ RopeTable::RopeTable(int dim, double base, const YarnConfig* yarn) : dim_(dim), 
     }
 }
 
-void RopeTable::apply(float* x, int64_t pos, bool inverse) const {
+void RopeTable::angles(int64_t pos, bool inverse, Angles& out) const {
+    out.cos.resize(size_t(dim_ / 2));
+    out.sin.resize(size_t(dim_ / 2));
     for (int i = 0; i < dim_ / 2; ++i) {
         const float angle = float(pos) * inv_freq_[size_t(i)];
-        const float c = float(std::cos(double(angle)));
-        const float s = inverse ? -float(std::sin(double(angle))) : float(std::sin(double(angle)));
-        const float a = x[2 * i], b = x[2 * i + 1];
-        x[2 * i] = a * c - b * s;
-        x[2 * i + 1] = a * s + b * c;
+        out.cos[size_t(i)] = float(std::cos(double(angle)));
+        out.sin[size_t(i)] = inverse ? -float(std::sin(double(angle))) : float(std::sin(double(angle)));
     }
+}
+
+void RopeTable::rotate(float* x, const Angles& a) const {
+    for (int i = 0; i < dim_ / 2; ++i) {
+        const float c = a.cos[size_t(i)], s = a.sin[size_t(i)];
+        const float u = x[2 * i], v = x[2 * i + 1];
+        x[2 * i] = u * c - v * s;
+        x[2 * i + 1] = u * s + v * c;
+    }
+}
+
+void RopeTable::apply(float* x, int64_t pos, bool inverse) const {
+    thread_local Angles a;
+    angles(pos, inverse, a);
+    rotate(x, a);
 }
 
 }  // namespace dsv4

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -13,7 +14,8 @@ using namespace dsv4;
 TEST_CASE("rope without YaRN rotates interleaved pairs by p * base^(-2i/r)", "[rope]") {
     RopeTable t(64, 10000.0, nullptr);
     REQUIRE(t.inv_freq().size() == 32);
-    for (int i = 0; i < 32; ++i) CHECK(t.inv_freq()[size_t(i)] == Approx(std::pow(10000.0, -2.0 * i / 64)).epsilon(1e-6));
+    for (int i = 0; i < 32; ++i)
+        CHECK(t.inv_freq()[size_t(i)] == Approx(std::pow(10000.0, -2.0 * i / 64)).epsilon(1e-6));
     std::vector<float> x(64, 0.0f);
     for (int i = 0; i < 32; ++i) x[size_t(2 * i)] = 1.0f;
     t.apply(x.data(), 7);
@@ -28,6 +30,37 @@ TEST_CASE("rope without YaRN rotates interleaved pairs by p * base^(-2i/r)", "[r
         CHECK(x[size_t(2 * i)] == Approx(1.0f).margin(1e-6));
         CHECK(x[size_t(2 * i + 1)] == Approx(0.0f).margin(1e-6));
     }
+}
+
+TEST_CASE("rope angles once, rotate per head: bit for bit what apply and the reference do", "[rope]") {
+    RopeTable t(64, 10000.0, nullptr);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    RopeTable::Angles a;
+    for (int64_t pos : {int64_t(0), int64_t(5), int64_t(1000003)})
+        for (bool inverse : {false, true}) {
+            t.angles(pos, inverse, a);
+            for (int head = 0; head < 3; ++head) {
+                std::vector<float> x(64), y;
+                for (auto& v : x) v = nd(rng);
+                // The rotation in float of angles taken through double, as
+                // the reference computes it.
+                std::vector<float> want = x;
+                for (int i = 0; i < 32; ++i) {
+                    const float angle = float(pos) * t.inv_freq()[size_t(i)];
+                    const float c = float(std::cos(double(angle)));
+                    const float s = inverse ? -float(std::sin(double(angle))) : float(std::sin(double(angle)));
+                    const float u = x[size_t(2 * i)], v = x[size_t(2 * i + 1)];
+                    want[size_t(2 * i)] = u * c - v * s;
+                    want[size_t(2 * i + 1)] = u * s + v * c;
+                }
+                y = x;
+                t.apply(x.data(), pos, inverse);
+                t.rotate(y.data(), a);
+                REQUIRE(std::memcmp(x.data(), want.data(), x.size() * sizeof(float)) == 0);
+                REQUIRE(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)) == 0);
+            }
+        }
 }
 
 TEST_CASE("YaRN keeps fast dims, divides slow dims by the factor, ramps between", "[rope]") {
@@ -45,8 +78,10 @@ TEST_CASE("YaRN keeps fast dims, divides slow dims by the factor, ramps between"
     REQUIRE(high < 32);
     for (int i = 0; i < 32; ++i) {
         const float p = plain.inv_freq()[size_t(i)], q = yarn.inv_freq()[size_t(i)];
-        if (i <= low) CHECK(q == p);
-        else if (i >= high) CHECK(q == Approx(p / 16).epsilon(1e-6));
+        if (i <= low)
+            CHECK(q == p);
+        else if (i >= high)
+            CHECK(q == Approx(p / 16).epsilon(1e-6));
         else {
             const double ramp = double(i - low) / (high - low);
             CHECK(q == Approx(p / 16 * ramp + p * (1 - ramp)).epsilon(1e-5));
