@@ -1,12 +1,19 @@
 #include "cpu/gemv_plan.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "cpu/scratch.h"
 #include "error.h"
 #include "quant.h"
 
 namespace dsv4::cpu {
+
+namespace {
+// Numbers every FP8 prepare(), so a thread's cached copy of x (run_task)
+// never outlives the call it was made for.
+std::atomic<uint64_t> g_plan_generation{0};
+}  // namespace
 
 void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx,
                        int64_t n, float* y, int64_t ldy, int threads) {
@@ -53,9 +60,12 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
             tasks_ = ceil_div(rows, chunk_);
             break;
         case LinearFormat::FP8:
-            // Tasks follow the 128-row scale blocks: each folds its block's
-            // scales (and the decode factor) into a copy of x.
-            tasks_ = (row0 + rows - 1) / 128 - row0 / 128 + 1;
+            // Tasks are kFp8TaskRows-row parts of the 128-row scale blocks
+            // (some empty where the range starts or ends inside a block). A
+            // thread folds a block's scales (and the decode factor) into its
+            // copy of x once for the block's parts it runs in a row.
+            tasks_ = ((row0 + rows - 1) / 128 - row0 / 128 + 1) * kFp8TaskParts;
+            generation_ = ++g_plan_generation;
             break;
         case LinearFormat::FP4:
             chunk_ = row_chunk(rows, threads, 8, 16);
@@ -75,21 +85,33 @@ void GemvPlan::run_task(int64_t t, const Linear& w, float* y) const {
             return;
         }
         case LinearFormat::FP8: {
-            const int64_t blk = row0_ / 128 + t;
-            const int64_t a = std::max(row0_, blk * 128), b = std::min(row0_ + rows_, blk * 128 + 128);
+            const int64_t blk = row0_ / 128 + t / kFp8TaskParts, part = t % kFp8TaskParts;
+            const int64_t a = std::max(row0_, blk * 128 + part * kFp8TaskRows);
+            const int64_t b = std::min(row0_ + rows_, blk * 128 + (part + 1) * kFp8TaskRows);
+            if (a >= b) return;
             const int64_t scols = ceil_div(in, 128);
             // x (already reordered and padded if the kernel asks) times the
-            // block's scales and the decode factor, per token.
+            // block's scales and the decode factor, per token: made once per
+            // block by each thread that runs parts of it (this call, this
+            // weight, this block).
             thread_local std::vector<double> xsbuf, fbuf;
+            thread_local uint64_t xs_generation = 0;
+            thread_local const Linear* xs_weight = nullptr;
+            thread_local int64_t xs_block = -1;
             double* xs = scratch(xsbuf, size_t(n_ * xld_));
-            double* f = scratch(fbuf, size_t(scols));
-            const uint8_t* s = w.scale->data + blk * scols;
-            for (int64_t c = 0; c < scols; ++c) f[c] = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
-            for (int64_t i = 0; i < n_; ++i)
-                if (fp8_fused_)
-                    K.fp8_order_scale_x(x_ + i * ldx_, in, xld_, f, xs + i * xld_);
-                else
-                    K.scale_blocks(xd + i * xld_, f, xld_, xs + i * xld_);
+            if (xs_generation != generation_ || xs_weight != &w || xs_block != blk) {
+                double* f = scratch(fbuf, size_t(scols));
+                const uint8_t* s = w.scale->data + blk * scols;
+                for (int64_t c = 0; c < scols; ++c) f[c] = double(e8m0_to_float(s[c])) * K.fp8_x_factor;
+                for (int64_t i = 0; i < n_; ++i)
+                    if (fp8_fused_)
+                        K.fp8_order_scale_x(x_ + i * ldx_, in, xld_, f, xs + i * xld_);
+                    else
+                        K.scale_blocks(xd + i * xld_, f, xld_, xs + i * xld_);
+                xs_generation = generation_;
+                xs_weight = &w;
+                xs_block = blk;
+            }
             K.gemv_fp8(w.weight->data + a * in, in, b - a, xs, xld_, n_, y + (a - row0_), ldy_);
             return;
         }
