@@ -42,11 +42,10 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     const auto reorder = k.fp8_order_x                               ? k.fp8_order_x
                          : k.fp8_x_order == Fp8XOrder::Transposed8x8 ? fp8_transpose_x_f32
                                                                      : fp8_unpacked_x_f32;
-    for (int64_t i = 0; i < n; ++i) {
+    // (With fp8_fused_ the tasks order x themselves.)
+    for (int64_t i = 0; i < n && !fp8_fused_; ++i) {
         if (fp4)
             pair(x + i * ldx, in, xld_, xd + i * xld_);
-        else if (fp8_fused_)
-            break;  // the tasks order x themselves
         else if (fp8_reordered)
             reorder(x + i * ldx, in, xld_, xd + i * xld_);
         else
