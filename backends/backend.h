@@ -80,6 +80,13 @@ public:
     // limit <= 0 disables the clamp.
     virtual void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
                             float* y) const = 0;
+    // Several experts on the same n tokens (a decode step's chosen experts):
+    // for j < count in order, expert_ffn(*experts[j], limit, x, n, w_j, y)
+    // with every token's route weight w_j = route_w[j] (1 if route_w is
+    // NULL). Equal to those calls bit for bit; this default makes them, a
+    // backend may run the experts' products together.
+    virtual void experts_ffn(const ExpertWeights* const* experts, const float* route_w, int count, float limit,
+                             const float* x, int64_t n, float* y) const;
 };
 
 // The expert FFN's activation between w1 / w3 and w2, shared by backends:

@@ -97,4 +97,20 @@ void CountingBackend::expert_ffn(const ExpertWeights& e, float limit, const floa
     inner_.expert_ffn(e, limit, x, n, route_w, y);
 }
 
+void CountingBackend::experts_ffn(const ExpertWeights* const* experts, const float* route_w, int count, float limit,
+                                  const float* x, int64_t n, float* y) const {
+    uint64_t b = 0;
+    for (int j = 0; j < count; ++j) {
+        if (experts[j]->w1.format != experts[0]->w1.format) {
+            Backend::experts_ffn(experts, route_w, count, limit, x, n, y);
+            return;
+        }
+        b += expert_bytes(*experts[j]);
+    }
+    if (count <= 0) return;
+    t_.bytes += b;
+    FormatTimer timer(t_, experts[0]->w1.format, b);
+    inner_.experts_ffn(experts, route_w, count, limit, x, n, y);
+}
+
 }  // namespace dsv4

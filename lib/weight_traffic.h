@@ -51,6 +51,10 @@ public:
                         float* scores) const override;
     void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
                     float* y) const override;
+    // Experts of one format are counted and timed as one product; mixed
+    // formats go one expert at a time (expert_ffn above).
+    void experts_ffn(const ExpertWeights* const* experts, const float* route_w, int count, float limit, const float* x,
+                     int64_t n, float* y) const override;
 
 private:
     const Backend& inner_;

@@ -98,6 +98,78 @@ void CpuBackend::expert_gate_up(const ExpertWeights& e, const float* x, int64_t 
     });
 }
 
+namespace {
+
+bool same_shape(const Linear& a, const Linear& b) {
+    return a.format == b.format && a.out == b.out && a.in == b.in;
+}
+
+}  // namespace
+
+void CpuBackend::experts_ffn(const ExpertWeights* const* experts, const float* route_w, int count, float limit,
+                             const float* x, int64_t n, float* y) const {
+    if (count <= 0 || n <= 0) return;
+    const ExpertWeights& e0 = *experts[0];
+    bool uniform = n < kGemmMinTokens && same_shape(e0.w1, e0.w3) && e0.w2.in == e0.w1.out && e0.w2.out == e0.w1.in;
+    for (int j = 1; j < count && uniform; ++j)
+        uniform =
+            same_shape(experts[j]->w1, e0.w1) && same_shape(experts[j]->w3, e0.w1) && same_shape(experts[j]->w2, e0.w2);
+    if (!uniform || count == 1) {
+        Backend::experts_ffn(experts, route_w, count, limit, x, n, y);
+        return;
+    }
+    const int64_t I = e0.w1.out, D = e0.w1.in, per = n * (2 * I + D);
+    thread_local std::vector<float> buf_tl;
+    float* buf = scratch(buf_tl, size_t(count * per));
+    // Expert j's gate, up (then its activation, in place of gate) and output.
+    auto gate = [&](int j) { return buf + j * per; };
+    auto up = [&](int j) { return buf + j * per + n * I; };
+    auto out = [&](int j) { return buf + j * per + 2 * n * I; };
+
+    // Every w1 and w3 in one job, x prepared once.
+    thread_local cpu::GemvPlan up_plan_tl;
+    cpu::GemvPlan& up_plan = up_plan_tl;
+    up_plan.prepare(cpu::kernels(), e0.w1, 0, I, x, D, n, gate(0), I, threads());
+    const int64_t t1 = up_plan.tasks();
+    pool().for_each(count * 2 * t1, [&](int64_t t, int) {
+        const int j = int(t / (2 * t1));
+        const int64_t r = t % (2 * t1);
+        if (r < t1)
+            up_plan.run_task(r, experts[j]->w1, gate(j));
+        else
+            up_plan.run_task(r - t1, experts[j]->w3, up(j));
+    });
+
+    // Each expert's activation and the preparation of its w2 product, one
+    // expert a task.
+    thread_local std::vector<cpu::GemvPlan> down_tl;
+    std::vector<cpu::GemvPlan>& down = down_tl;
+    if (down.size() < size_t(count)) down.resize(size_t(count));
+    pool().for_each(count, [&](int64_t j, int) {
+        const float w = route_w ? route_w[j] : 1.0f;
+        for (int64_t i = 0; i < n; ++i)
+            expert_activation(gate(int(j)) + i * I, up(int(j)) + i * I, I, limit, w, gate(int(j)) + i * I);
+        down[size_t(j)].prepare(cpu::kernels(), experts[j]->w2, 0, D, gate(int(j)), I, n, out(int(j)), D, threads());
+    });
+
+    // Every w2 in one job.
+    thread_local std::vector<int64_t> first_tl;
+    std::vector<int64_t>& first = first_tl;  // first[j]: expert j's first task
+    first.assign(size_t(count) + 1, 0);
+    for (int j = 0; j < count; ++j) first[size_t(j) + 1] = first[size_t(j)] + down[size_t(j)].tasks();
+    pool().for_each(first[size_t(count)], [&](int64_t t, int) {
+        int j = 0;
+        while (t >= first[size_t(j) + 1]) ++j;
+        down[size_t(j)].run_task(t - first[size_t(j)]);
+    });
+
+    // In expert order, as count expert_ffn calls add them.
+    for (int j = 0; j < count; ++j) {
+        const float* o = out(j);
+        for (int64_t k = 0; k < n * D; ++k) y[k] += o[k];
+    }
+}
+
 void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                              float* y, int64_t ldy) const {
     thread_local cpu::GemvPlan plan_tl;

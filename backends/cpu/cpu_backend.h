@@ -43,6 +43,12 @@ public:
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
 
+    // Below kGemmMinTokens, experts of one format and shape run as three
+    // pool jobs for all of them (every w1 and w3; the activations; every
+    // w2) instead of two per expert, x prepared once for all the w1 / w3.
+    void experts_ffn(const ExpertWeights* const* experts, const float* route_w, int count, float limit, const float* x,
+                     int64_t n, float* y) const override;
+
     int threads() const;
     cpu::ThreadPool& pool() const;
 

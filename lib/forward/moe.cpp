@@ -11,7 +11,9 @@ namespace dsv4 {
 namespace {
 
 // softplus with the usual linear cut-off above 20, then sqrt.
-float sqrt_softplus(float z) { return std::sqrt(z > 20.0f ? z : std::log1p(std::exp(z))); }
+float sqrt_softplus(float z) {
+    return std::sqrt(z > 20.0f ? z : std::log1p(std::exp(z)));
+}
 
 }  // namespace
 
@@ -33,8 +35,9 @@ Routing route_tokens(const ForwardContext& ctx, const MoEWeights& w, const int32
             const int64_t* row = w.tid2eid->as<int64_t>() + int64_t(tokens[i]) * k;
             for (int j = 0; j < k; ++j) {
                 if (row[j] < 0 || row[j] >= E)
-                    fail(DSV4_STATUS_FORMAT, "tensor '" + w.tid2eid->name + "' maps token " + std::to_string(tokens[i]) +
-                                                 " to expert " + std::to_string(row[j]) + ", out of range");
+                    fail(DSV4_STATUS_FORMAT, "tensor '" + w.tid2eid->name + "' maps token " +
+                                                 std::to_string(tokens[i]) + " to expert " + std::to_string(row[j]) +
+                                                 ", out of range");
                 ei[j] = int32_t(row[j]);
             }
         } else {
@@ -60,6 +63,23 @@ void moe_forward(const ForwardContext& ctx, const MoEWeights& w, const int32_t* 
     Routing rt = route_tokens(ctx, w, tokens, n, x);
 
     std::fill(out, out + n * D, 0.0f);
+    std::vector<std::pair<int32_t, float>> chosen;
+    for (int j = 0; j < k && n == 1; ++j) chosen.emplace_back(rt.experts[size_t(j)], rt.weights[size_t(j)]);
+    std::sort(chosen.begin(), chosen.end());
+    const auto same_expert = [](const auto& a, const auto& b) { return a.first == b.first; };
+    if (n == 1 && std::adjacent_find(chosen.begin(), chosen.end(), same_expert) == chosen.end()) {
+        // One token and k distinct experts: all of them (in expert order, as
+        // below) in one call, which the backend may run together.
+        std::vector<const ExpertWeights*> ex;
+        std::vector<float> ws;
+        for (const auto& [e, wt] : chosen) {
+            ex.push_back(&w.experts[size_t(e)]);
+            ws.push_back(wt);
+        }
+        ctx.be.experts_ffn(ex.data(), ws.data(), k, limit, x, 1, out);
+        if (w.has_shared) ctx.be.expert_ffn(w.shared, limit, x, n, nullptr, out);
+        return;
+    }
     // Tokens grouped per expert so each expert's weights are read once per chunk.
     std::vector<int64_t> rows;
     std::vector<float> xs, ws, ys;

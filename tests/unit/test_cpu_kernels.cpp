@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -301,6 +302,66 @@ TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference",
                 for (size_t i = 0; i < want.size(); ++i)
                     REQUIRE(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
             }
+    }
+}
+
+TEST_CASE("cpu experts_ffn runs several experts as one expert_ffn call each would, bit for bit", "[cpu][kernels]") {
+    IsaGuard guard;
+    std::mt19937 rng(12);
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        ReferenceBackend ref;
+        CpuBackend cpu(2);
+        for (LinearFormat f : {LinearFormat::FP4, LinearFormat::FP8, LinearFormat::BF16})
+            for (int64_t n : {int64_t(1), int64_t(3)})
+                for (int count : {1, 2, 6}) {
+                    INFO("isa " << cpu::isa_name(isa) << ", " << fmt_name(f) << " experts, n " << n << ", count "
+                                << count);
+                    const int64_t I = 96, D = 160;
+                    std::vector<std::unique_ptr<RandomLinear>> owned;
+                    std::vector<ExpertWeights> experts(static_cast<size_t>(count));
+                    for (auto& e : experts) {
+                        for (Linear* l : {&e.w1, &e.w3, &e.w2}) {
+                            const bool down = l == &e.w2;
+                            owned.push_back(std::make_unique<RandomLinear>(f, down ? D : I, down ? I : D, rng));
+                            *l = owned.back()->lin;
+                        }
+                    }
+                    std::vector<const ExpertWeights*> ptrs;
+                    for (const auto& e : experts) ptrs.push_back(&e);
+                    const auto x = random_floats(size_t(n * D), rng), rw = random_floats(size_t(count), rng);
+                    for (bool weighted : {true, false}) {
+                        std::vector<float> want(size_t(n * D), 0.5f), got(want), ref_got(want);
+                        for (int j = 0; j < count; ++j) {
+                            const std::vector<float> wj(size_t(n), weighted ? rw[size_t(j)] : 1.0f);
+                            cpu.expert_ffn(experts[size_t(j)], 10.0f, x.data(), n, wj.data(), want.data());
+                        }
+                        cpu.experts_ffn(ptrs.data(), weighted ? rw.data() : nullptr, count, 10.0f, x.data(), n,
+                                        got.data());
+                        REQUIRE(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+                        ref.experts_ffn(ptrs.data(), weighted ? rw.data() : nullptr, count, 10.0f, x.data(), n,
+                                        ref_got.data());
+                        for (size_t i = 0; i < want.size(); ++i)
+                            REQUIRE(std::fabs(got[i] - ref_got[i]) <= 1e-5f * (1 + std::fabs(ref_got[i])));
+                    }
+                }
+        // Experts of different shapes go one at a time, with the same result.
+        std::vector<std::unique_ptr<RandomLinear>> owned;
+        ExpertWeights a, b;
+        for (auto [e, I] : {std::pair<ExpertWeights*, int64_t>{&a, 64}, {&b, 96}})
+            for (Linear* l : {&e->w1, &e->w3, &e->w2}) {
+                const bool down = l == &e->w2;
+                owned.push_back(std::make_unique<RandomLinear>(LinearFormat::FP4, down ? 128 : I, down ? I : 128, rng));
+                *l = owned.back()->lin;
+            }
+        const ExpertWeights* ptrs[2] = {&a, &b};
+        const float rw[2] = {0.25f, -1.5f};
+        const auto x = random_floats(128, rng);
+        std::vector<float> want(128, 0.0f), got(want);
+        cpu.expert_ffn(a, 10.0f, x.data(), 1, &rw[0], want.data());
+        cpu.expert_ffn(b, 10.0f, x.data(), 1, &rw[1], want.data());
+        cpu.experts_ffn(ptrs, rw, 2, 10.0f, x.data(), 1, got.data());
+        REQUIRE(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
     }
 }
 
