@@ -242,20 +242,27 @@ void CpuBackend::hc_mixes(const float* m, int n_out, int64_t width, const float*
         const float* xi = x + i * width;
         rs[size_t(i)] = 1.0f / std::sqrt(float(K.dot_f32(xi, xi, width)) / float(width) + eps);
     }
-    const int64_t tasks = n * n_out;
     // Decode (one token): x in double once for all n_out rows (dot_f64_f32
-    // gives dot_f32's sums); a batch converts per dot instead of holding
+    // gives dot_f32's sums), 4 rows a task where the ISA reads x once for
+    // them (dot_rows_f64_f32); a batch converts per dot instead of holding
     // n x width doubles.
     thread_local std::vector<double> xbuf;  // the caller's; workers read it during this call
     double* xd = n == 1 ? scratch(xbuf, size_t(width)) : nullptr;
     if (xd)
         for (int64_t k = 0; k < width; ++k) xd[k] = x[k];
+    const int rows_per_task = xd && K.dot_rows_f64_f32 ? 4 : 1;
+    const int64_t per_token = (n_out + rows_per_task - 1) / rows_per_task, tasks = n * per_token;
     auto body = [&](int64_t t, int) {
-        const int64_t i = t / n_out, o = t % n_out;
-        const double d = xd ? K.dot_f64_f32(xd, m + o * width, width) : K.dot_f32(m + o * width, x + i * width, width);
-        y[i * n_out + o] = float(d) * rs[size_t(i)];
+        const int64_t i = t / per_token, o0 = t % per_token * rows_per_task;
+        const int nr = int(std::min<int64_t>(rows_per_task, n_out - o0));
+        double d[4];
+        if (rows_per_task > 1)
+            K.dot_rows_f64_f32(xd, m + o0 * width, width, nr, width, d);
+        else
+            d[0] = xd ? K.dot_f64_f32(xd, m + o0 * width, width) : K.dot_f32(m + o0 * width, x + i * width, width);
+        for (int r = 0; r < nr; ++r) y[i * n_out + o0 + r] = float(d[r]) * rs[size_t(i)];
     };
-    if (tasks * width < (1 << 18)) {
+    if (n * n_out * width < (1 << 18)) {
         for (int64_t t = 0; t < tasks; ++t) body(t, 0);
         return;
     }

@@ -141,6 +141,11 @@ struct Kernels {
     // once more for everyone first. Null where the ISA has none (GemvPlan
     // then widens x once and scale_blocks it per task).
     void (*fp8_order_scale_x)(const float* x, int64_t in, int64_t padded, const double* f, double* out);
+    // out[r] = dot_f64_f32(a, b + r * ldb, n) for r < rows, the same sums bit
+    // for bit, with each vector of `a` loaded once for several rows (the
+    // hyper-connection mixes: one activation, 24 rows of 16384 floats each).
+    // Null where the ISA has none (callers use dot_f64_f32 per row).
+    void (*dot_rows_f64_f32)(const double* a, const float* b, int64_t ldb, int rows, int64_t n, double* out);
 };
 
 const Kernels& kernels();  // for active_isa()

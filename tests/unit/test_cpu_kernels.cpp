@@ -383,6 +383,30 @@ TEST_CASE("dot_f64_f32 gives dot_f32's sums bit for bit; scale_blocks scales eac
     }
 }
 
+TEST_CASE("dot_rows_f64_f32 gives dot_f64_f32's sums for every row bit for bit", "[cpu][kernels]") {
+    std::mt19937 rng(22);
+    bool seen = false;
+    for (cpu::Isa isa : isas()) {
+        const cpu::Kernels& K = cpu::kernels_for(isa);
+        if (!K.dot_rows_f64_f32) continue;
+        seen = true;
+        for (int64_t n : {1, 15, 16, 17, 100, 1000})
+            for (int rows : {1, 3, 4, 5, 9}) {
+                INFO("isa " << cpu::isa_name(isa) << " n " << n << " rows " << rows);
+                const int64_t ldb = n + 3;
+                const auto a = random_floats(size_t(n), rng), b = random_floats(size_t(rows * ldb), rng);
+                const std::vector<double> ad(a.begin(), a.end());
+                std::vector<double> out(size_t(rows) + 1, -7.0);
+                K.dot_rows_f64_f32(ad.data(), b.data(), ldb, rows, n, out.data());
+                for (int r = 0; r < rows; ++r)
+                    REQUIRE(out[size_t(r)] == K.dot_f64_f32(ad.data(), b.data() + r * ldb, n));
+                CHECK(out[size_t(rows)] == -7.0);  // nothing past the last row
+            }
+    }
+    // This machine's AVX-512 tables have it; elsewhere there is nothing to compare.
+    if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
+}
+
 TEST_CASE("attn_scores and attn_weighted give dot_f64_f32's and axpy_f32's results bit for bit", "[cpu][kernels]") {
     std::mt19937 rng(33);
     bool seen = false;
