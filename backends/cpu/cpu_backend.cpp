@@ -71,7 +71,7 @@ void CpuBackend::logits_matmul(const Linear& w, const float* x, int64_t ldx, int
     thread_local std::vector<float> xs_tl;
     float* xs = scratch(xs_tl, size_t(n * ldxs));
     for (int64_t i = 0; i < n; ++i) cpu::bf16_split_x(x + i * ldx, in, xs + i * ldxs);
-    const int64_t chunk = cpu::row_chunk(rows, threads(), 4, 4);  // whole 4-row tiles
+    const int64_t chunk = cpu::row_chunk(rows, threads(), 8, 8);  // whole 4- and 8-row tiles
     const uint16_t* wd = w.weight->as<uint16_t>();
     pool().for_each(ceil_div(rows, chunk), [&](int64_t t, int) {
         const int64_t a = t * chunk, b = std::min(rows, a + chunk);
