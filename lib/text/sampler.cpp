@@ -56,6 +56,21 @@ bool Sampler::is_stop_token(int32_t token) const {
 size_t Sampler::candidates(const float* logits, size_t n) {
     if (n == 0) bad_param("no logits (n_vocab is 0)");
     if (n > size_t(std::numeric_limits<int32_t>::max())) bad_param("n_vocab is too large");
+    // Greedy with nothing that changes a logit (no bias; penalties that leave
+    // every logit as it is): the best of the logits themselves, found in the
+    // pass that checks them, without copying the vocabulary's logits first.
+    const bool neutral_penalties =
+        p_.repetition_penalty == 1.0f && p_.frequency_penalty == 0.0f && p_.presence_penalty == 0.0f;
+    if (p_.temperature <= 0.0f && p_.logit_bias.empty() && (history_.empty() || neutral_penalties)) {
+        size_t best = 0;
+        for (size_t i = 0; i < n; ++i) {
+            if (std::isnan(logits[i])) bad_param("logits[" + std::to_string(i) + "] is NaN");
+            if (logits[i] > logits[best]) best = i;  // strictly: the lower id on ties, -0 == +0
+        }
+        if (logits[best] == -std::numeric_limits<float>::infinity()) bad_param("every logit is -inf");
+        order_.assign(1, int32_t(best));
+        return 0;
+    }
     work_.assign(logits, logits + n);
     for (size_t i = 0; i < n; ++i)
         if (std::isnan(work_[i])) bad_param("logits[" + std::to_string(i) + "] is NaN");

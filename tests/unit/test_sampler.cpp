@@ -64,6 +64,19 @@ TEST_CASE("PRNG is splitmix64-seeded xoshiro256**", "[sampler][rng]") {
 TEST_CASE("greedy takes the highest logit, the lower id on ties", "[sampler]") {
     CHECK(pick(greedy(), {1.0f, 3.0f, 3.0f, 2.0f}) == 1);
     CHECK(pick(greedy(), {-std::numeric_limits<float>::infinity(), -5.0f}) == 1);
+    CHECK(pick(greedy(), {-0.0f, 0.0f}) == 0);  // -0 == +0
+    // With a history and neutral penalties (the defaults) the logits are used as they are...
+    CHECK(pick(greedy(), {1.0f, 3.0f, 2.0f}, {1, 1}) == 1);
+    // ...and penalties or a bias still apply.
+    SamplerParams rep = greedy();
+    rep.repetition_penalty = 2.0f;
+    CHECK(pick(rep, {1.0f, 3.0f, 2.0f}, {1}) == 2);
+    SamplerParams pres = greedy();
+    pres.presence_penalty = 1.5f;
+    CHECK(pick(pres, {1.0f, 3.0f, 2.0f}, {1}) == 2);
+    SamplerParams bias = greedy();
+    bias.logit_bias = {{0, 5.0f}};
+    CHECK(pick(bias, {1.0f, 3.0f, 2.0f}) == 0);
 }
 
 TEST_CASE("ranking by logit: the comparison order (logit down, id up, -0 == +0) at every size", "[sampler]") {
