@@ -15,6 +15,28 @@ float sqrt_softplus(float z) {
     return std::sqrt(z > 20.0f ? z : std::log1p(std::exp(z)));
 }
 
+// One token whose k experts are distinct: all of them, in expert order (as
+// moe_forward's loop takes them), in one call the backend may run together,
+// then the shared expert. False (nothing done) if an expert repeats.
+bool moe_one_token(const ForwardContext& ctx, const MoEWeights& w, const Routing& rt, float limit, const float* x,
+                   float* out) {
+    const int k = ctx.cfg.n_experts_per_tok;
+    std::vector<std::pair<int32_t, float>> chosen;
+    for (int j = 0; j < k; ++j) chosen.emplace_back(rt.experts[size_t(j)], rt.weights[size_t(j)]);
+    std::sort(chosen.begin(), chosen.end());
+    const auto same_expert = [](const auto& a, const auto& b) { return a.first == b.first; };
+    if (std::adjacent_find(chosen.begin(), chosen.end(), same_expert) != chosen.end()) return false;
+    std::vector<const ExpertWeights*> ex;
+    std::vector<float> ws;
+    for (const auto& [e, wt] : chosen) {
+        ex.push_back(&w.experts[size_t(e)]);
+        ws.push_back(wt);
+    }
+    ctx.be.experts_ffn(ex.data(), ws.data(), k, limit, x, 1, out);
+    if (w.has_shared) ctx.be.expert_ffn(w.shared, limit, x, 1, nullptr, out);
+    return true;
+}
+
 }  // namespace
 
 Routing route_tokens(const ForwardContext& ctx, const MoEWeights& w, const int32_t* tokens, int64_t n, const float* x) {
@@ -63,23 +85,7 @@ void moe_forward(const ForwardContext& ctx, const MoEWeights& w, const int32_t* 
     Routing rt = route_tokens(ctx, w, tokens, n, x);
 
     std::fill(out, out + n * D, 0.0f);
-    std::vector<std::pair<int32_t, float>> chosen;
-    for (int j = 0; j < k && n == 1; ++j) chosen.emplace_back(rt.experts[size_t(j)], rt.weights[size_t(j)]);
-    std::sort(chosen.begin(), chosen.end());
-    const auto same_expert = [](const auto& a, const auto& b) { return a.first == b.first; };
-    if (n == 1 && std::adjacent_find(chosen.begin(), chosen.end(), same_expert) == chosen.end()) {
-        // One token and k distinct experts: all of them (in expert order, as
-        // below) in one call, which the backend may run together.
-        std::vector<const ExpertWeights*> ex;
-        std::vector<float> ws;
-        for (const auto& [e, wt] : chosen) {
-            ex.push_back(&w.experts[size_t(e)]);
-            ws.push_back(wt);
-        }
-        ctx.be.experts_ffn(ex.data(), ws.data(), k, limit, x, 1, out);
-        if (w.has_shared) ctx.be.expert_ffn(w.shared, limit, x, n, nullptr, out);
-        return;
-    }
+    if (n == 1 && moe_one_token(ctx, w, rt, limit, x, out)) return;
     // Tokens grouped per expert so each expert's weights are read once per chunk.
     std::vector<int64_t> rows;
     std::vector<float> xs, ws, ys;
