@@ -74,6 +74,12 @@ public:
     // scores[b] = sum_h w[h] * relu(q[h] . keys[b]) for b < count.
     virtual void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys,
                                 int64_t count, float* scores) const = 0;
+    // The same on keys stored as FP4 (IndexKeys' rows, contiguous: dim / 2
+    // bytes of e2m1 codes a key, element 2j in the low nibble, and dim / 32
+    // UE8M0 scales a key): what indexer_scores gives on the dequantized keys,
+    // bit for bit. This default dequantizes them and calls it.
+    virtual void indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
+                                    const uint8_t* scales, int64_t count, float* scores) const;
 
     // y[i] += route_w[i] * w2 . (silu(min(w1.x, L)) * clamp(w3.x, -L, L)) with
     // the route weight applied before w2 (route_w may be NULL: weight 1).

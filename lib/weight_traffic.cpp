@@ -89,6 +89,11 @@ void CountingBackend::indexer_scores(const float* q, const float* w, int heads, 
     inner_.indexer_scores(q, w, heads, dim, keys, count, scores);
 }
 
+void CountingBackend::indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
+                                         const uint8_t* scales, int64_t count, float* scores) const {
+    inner_.indexer_scores_fp4(q, w, heads, dim, packed, scales, count, scores);
+}
+
 void CountingBackend::expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,
                                  float* y) const {
     const uint64_t b = expert_bytes(e);

@@ -6,10 +6,12 @@
 #include <vector>
 
 #include "cpu/gemv_plan.h"
+#include "cpu/indexer_fp4.h"
 #include "cpu/kernels.h"
 #include "cpu/scratch.h"
 #include "cpu/thread_pool.h"
 #include "error.h"
+#include "forward/quant_sim.h"
 #include "quant.h"
 
 namespace dsv4 {
@@ -318,6 +320,17 @@ void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
     pool().for_each(tasks, heads);
 }
 
+namespace {
+// An indexer key's score from its dot products in double (dot_f64_f32, or
+// the same sums from attn_scores): relu, head weight, and the sum over heads
+// in float, in head order, as the reference adds them.
+float indexer_key_score(const double* dots, int64_t ld, const float* w, int heads) {
+    float s = 0.0f;
+    for (int h = 0; h < heads; ++h) s += std::max(float(dots[h * ld]), 0.0f) * w[h];
+    return s;
+}
+}  // namespace
+
 void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys,
                                 int64_t count, float* scores) const {
     const Kernels& K = cpu::kernels();
@@ -328,27 +341,59 @@ void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64
     for (int64_t i = 0; i < heads * dim; ++i) qd[i] = q[i];
     auto body = [&](int64_t t, int) {
         const int64_t b0 = t * kChunk, b1 = std::min(count, b0 + kChunk), nb = b1 - b0;
+        thread_local std::vector<double> dbuf;
+        double* dots = scratch(dbuf, size_t(heads * kChunk));
         if (K.attn_scores) {
             // All heads' dot products for the chunk's keys, 4 heads per pass
-            // over them (the same sums as dot_f64_f32), then each key's sum
-            // over heads in head order as below.
-            thread_local std::vector<double> dbuf;
+            // over them (the same sums as dot_f64_f32).
             const float* rows[kChunk];
             for (int64_t j = 0; j < nb; ++j) rows[j] = keys + (b0 + j) * dim;
-            double* dots = scratch(dbuf, size_t(heads * kChunk));
             K.attn_scores(qd, dim, heads, rows, nb, dim, dots, kChunk);
-            for (int64_t j = 0; j < nb; ++j) {
-                float s = 0.0f;
-                for (int h = 0; h < heads; ++h) s += std::max(float(dots[h * kChunk + j]), 0.0f) * w[h];
-                scores[b0 + j] = s;
-            }
-            return;
+        } else {
+            for (int64_t j = 0; j < nb; ++j)
+                for (int h = 0; h < heads; ++h)
+                    dots[h * kChunk + j] = K.dot_f64_f32(qd + h * dim, keys + (b0 + j) * dim, dim);
         }
-        for (int64_t b = b0; b < b1; ++b) {
-            float s = 0.0f;
-            for (int h = 0; h < heads; ++h)
-                s += std::max(float(K.dot_f64_f32(qd + h * dim, keys + b * dim, dim)), 0.0f) * w[h];
-            scores[b] = s;
+        for (int64_t j = 0; j < nb; ++j) scores[b0 + j] = indexer_key_score(dots + j, kChunk, w, heads);
+    };
+    const int64_t tasks = ceil_div(count, kChunk);
+    if (count * heads * dim < (1 << 16)) {
+        for (int64_t t = 0; t < tasks; ++t) body(t, 0);
+        return;
+    }
+    pool().for_each(tasks, body);
+}
+
+void CpuBackend::indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
+                                    const uint8_t* scales, int64_t count, float* scores) const {
+    const Kernels& K = cpu::kernels();
+    thread_local cpu::IndexerQueryBuffers qb;  // the caller's; workers read it during this call
+    if (count <= 0) return;
+    if (!K.indexer_scores_fp4 || !cpu::indexer_queries_prepare(q, heads, dim, qb)) {
+        Backend::indexer_scores_fp4(q, w, heads, dim, packed, scales, count, scores);
+        return;
+    }
+    // (A lambda naming a thread_local reads the running thread's copy: the
+    // workers get the caller's through these locals.)
+    const cpu::IndexerQueries iq = qb.q;
+    thread_local std::vector<double> qbuf;
+    double* qd = scratch(qbuf, size_t(heads * dim));
+    for (int64_t i = 0; i < heads * dim; ++i) qd[i] = q[i];
+    constexpr int64_t kChunk = 64;
+    auto body = [&](int64_t t, int) {
+        const int64_t b0 = t * kChunk, nb = std::min(count, b0 + kChunk) - b0;
+        uint8_t exact[kChunk];
+        K.indexer_scores_fp4(iq, w, packed + b0 * (dim / 2), scales + b0 * (dim / 32), nb, scores + b0, exact);
+        // Keys whose block sums could round in double: the double kernels.
+        float key[cpu::kIndexerMaxDim];
+        thread_local std::vector<double> dbuf;
+        double* dots = nullptr;
+        for (int64_t j = 0; j < nb; ++j) {
+            if (exact[j]) continue;
+            if (!dots) dots = scratch(dbuf, size_t(heads));
+            fp4_dequantize(packed + (b0 + j) * (dim / 2), scales + (b0 + j) * (dim / 32), dim, 32, key);
+            for (int h = 0; h < heads; ++h) dots[h] = K.dot_f64_f32(qd + h * dim, key, dim);
+            scores[b0 + j] = indexer_key_score(dots, 1, w, heads);
         }
     };
     const int64_t tasks = ceil_div(count, kChunk);

@@ -42,6 +42,11 @@ public:
     void sparse_attention(const SparseAttentionArgs& a) const override;
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
+    // In integers where the ISA has Kernels::indexer_scores_fp4 and q lies on
+    // the FP4 grid (indexer_fp4.h); keys whose sums could round, and every
+    // key otherwise, through indexer_scores' double kernels.
+    void indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
+                            const uint8_t* scales, int64_t count, float* scores) const override;
 
     // Below kGemmMinTokens, experts of one format and shape run as three
     // pool jobs for all of them (every w1 and w3; the activations; every

@@ -44,6 +44,8 @@ Isa set_active_isa(Isa isa);
 // FP4 rows through integer dot products (AVX512-VNNI), see fp4_fixed.h:
 // each token's activations as a fixed-point vector.
 struct Fp4FixedX;
+// The indexer's queries for its integer scores, see indexer_fp4.h.
+struct IndexerQueries;
 
 // Activations of a matmul call are converted once to double, [n][ldx].
 //  - BF16 / FP8 kernels read x as is; FP8 expects x already multiplied by the
@@ -146,6 +148,16 @@ struct Kernels {
     // hyper-connection mixes: one activation, 24 rows of 16384 floats each).
     // Null where the ISA has none (callers use dot_f64_f32 per row).
     void (*dot_rows_f64_f32)(const double* a, const float* b, int64_t ldb, int rows, int64_t n, double* out);
+    // The indexer's scores on keys stored as FP4 (IndexKeys' rows: q.dim / 2
+    // bytes of e2m1 codes, q.dim / 32 UE8M0 scales) in integers (see
+    // indexer_fp4.h; null where the ISA lacks VNNI or VBMI). For each key
+    // b < count, exact[b] = indexer_key_exact(...); where it is 1, scores[b]
+    // = sum over heads in order of max(float(q_h . key_b), 0) * w[h], the
+    // float operations of the scalar loop on the same exact dot products,
+    // so the same bits as the double kernels give; elsewhere scores[b] is
+    // left as it was.
+    void (*indexer_scores_fp4)(const IndexerQueries& q, const float* w, const uint8_t* packed, const uint8_t* scales,
+                               int64_t count, float* scores, uint8_t* exact);
 };
 
 const Kernels& kernels();  // for active_isa()

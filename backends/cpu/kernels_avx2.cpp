@@ -338,10 +338,15 @@ float read_sum(const float* p, int64_t n) {
 namespace dsv4::cpu {
 
 const Kernels& kernels_avx2() {
-    static const Kernels k{
-        Isa::Avx2,           256.0,     Fp8XOrder::Plain, gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,
-        decode_fp4_portable, gemm_rows, dot_f32,          axpy_f32,  read_sum, nullptr,  nullptr,     dot_f64_f32,
-        scale_blocks,        nullptr,   nullptr,          nullptr,   nullptr,  nullptr,  nullptr,     nullptr};
+    static const Kernels k{Isa::Avx2,   256.0,        Fp8XOrder::Plain,
+                           gemv_bf16,   gemv_fp8,     gemv_fp4,
+                           decode_bf16, decode_fp8,   decode_fp4_portable,
+                           gemm_rows,   dot_f32,      axpy_f32,
+                           read_sum,    nullptr,      nullptr,
+                           dot_f64_f32, scale_blocks, nullptr,
+                           nullptr,     nullptr,      nullptr,
+                           nullptr,     nullptr,      nullptr,
+                           nullptr};
     return k;
 }
 

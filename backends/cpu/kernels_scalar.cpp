@@ -140,10 +140,15 @@ void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double*
 }
 
 const Kernels& kernels_scalar() {
-    static const Kernels k{
-        Isa::Scalar,         1.0,       Fp8XOrder::Plain, gemv_bf16, gemv_fp8, gemv_fp4, decode_bf16, decode_fp8,
-        decode_fp4_portable, gemm_rows, dot_f32,          axpy_f32,  read_sum, nullptr,  nullptr,     dot_f64_f32,
-        scale_blocks,        nullptr,   nullptr,          nullptr,   nullptr,  nullptr,  nullptr,     nullptr};
+    static const Kernels k{Isa::Scalar, 1.0,          Fp8XOrder::Plain,
+                           gemv_bf16,   gemv_fp8,     gemv_fp4,
+                           decode_bf16, decode_fp8,   decode_fp4_portable,
+                           gemm_rows,   dot_f32,      axpy_f32,
+                           read_sum,    nullptr,      nullptr,
+                           dot_f64_f32, scale_blocks, nullptr,
+                           nullptr,     nullptr,      nullptr,
+                           nullptr,     nullptr,      nullptr,
+                           nullptr};
     return k;
 }
 

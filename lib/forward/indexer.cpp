@@ -45,10 +45,10 @@ void indexer_forward(const ForwardContext& ctx, const IndexerWeights& w, Compres
     const float scale = float(std::pow(double(di), -0.5) * std::pow(double(Hi), -0.5));
     for (float& v : wts) v *= scale;
 
-    // The keys are stored as FP4 codes: dequantized a tile at a time, each
-    // tile scored for every query of the chunk that sees part of it, keeping
-    // a running top-k per query (same order as top_k_indices: higher score
-    // first, then the lower index).
+    // The keys are stored as FP4 codes, scored from them (the backend may
+    // dequantize) a tile at a time for every query of the chunk that sees
+    // part of it, keeping a running top-k per query (same order as
+    // top_k_indices: higher score first, then the lower index).
     struct Candidate {
         float score;
         int64_t index;
@@ -59,14 +59,15 @@ void indexer_forward(const ForwardContext& ctx, const IndexerWeights& w, Compres
     const int64_t K = c.index_topk, total = (p0 + n) / 4;
     constexpr int64_t kTile = 1024;
     std::vector<std::vector<Candidate>> best(static_cast<size_t>(n));
-    std::vector<float> keys(size_t(std::min(total, kTile) * di)), scores(size_t(std::min(total, kTile)));
+    const IndexKeys& keys = *carry.index_keys;
+    std::vector<float> scores(size_t(std::min(total, kTile)));
     for (int64_t b0 = 0; b0 < total; b0 += kTile) {
         const int64_t nb = std::min(kTile, total - b0);
-        carry.index_keys->load(b0, nb, keys.data());
         for (int64_t i = 0; i < n; ++i) {
             const int64_t count = std::min<int64_t>((p0 + i + 1) / 4 - b0, nb);
             if (count <= 0) continue;
-            ctx.be.indexer_scores(q.data() + i * qw, wts.data() + i * Hi, Hi, di, keys.data(), count, scores.data());
+            ctx.be.indexer_scores_fp4(q.data() + i * qw, wts.data() + i * Hi, Hi, di, keys.packed(b0), keys.scales(b0),
+                                      count, scores.data());
             auto& cand = best[size_t(i)];
             for (int64_t k = 0; k < count; ++k) cand.push_back({scores[size_t(k)], b0 + k});
             if (int64_t(cand.size()) > 2 * K + kTile) {
