@@ -45,43 +45,31 @@ void indexer_forward(const ForwardContext& ctx, const IndexerWeights& w, Compres
     const float scale = float(std::pow(double(di), -0.5) * std::pow(double(Hi), -0.5));
     for (float& v : wts) v *= scale;
 
-    // The keys are stored as FP4 codes, scored from them (the backend may
-    // dequantize) a tile at a time for every query of the chunk that sees
-    // part of it, keeping a running top-k per query (same order as
-    // top_k_indices: higher score first, then the lower index).
-    struct Candidate {
-        float score;
-        int64_t index;
-    };
-    auto better = [](const Candidate& x, const Candidate& y) {
-        return x.score > y.score || (x.score == y.score && x.index < y.index);
-    };
-    const int64_t K = c.index_topk, total = (p0 + n) / 4;
-    constexpr int64_t kTile = 1024;
-    std::vector<std::vector<Candidate>> best(static_cast<size_t>(n));
+    // Each query scores every key it sees in one call, from the stored FP4
+    // codes (the backend may dequantize them), then keeps the top k in
+    // top_k_indices' order: higher score first, then the lower index. That
+    // order is total, so selecting first (linear) and sorting the k after
+    // gives the same list as sorting all.
     const IndexKeys& keys = *carry.index_keys;
-    std::vector<float> scores(size_t(std::min(total, kTile)));
-    for (int64_t b0 = 0; b0 < total; b0 += kTile) {
-        const int64_t nb = std::min(kTile, total - b0);
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t count = std::min<int64_t>((p0 + i + 1) / 4 - b0, nb);
-            if (count <= 0) continue;
-            ctx.be.indexer_scores_fp4(q.data() + i * qw, wts.data() + i * Hi, Hi, di, keys.packed(b0), keys.scales(b0),
-                                      count, scores.data());
-            auto& cand = best[size_t(i)];
-            for (int64_t k = 0; k < count; ++k) cand.push_back({scores[size_t(k)], b0 + k});
-            if (int64_t(cand.size()) > 2 * K + kTile) {
-                std::nth_element(cand.begin(), cand.begin() + K, cand.end(), better);
-                cand.resize(size_t(K));
-            }
-        }
-    }
+    const int64_t K = c.index_topk;
+    std::vector<float> scores;
+    std::vector<int64_t> order;
+    auto better = [&](int64_t a, int64_t b) {
+        return scores[size_t(a)] > scores[size_t(b)] || (scores[size_t(a)] == scores[size_t(b)] && a < b);
+    };
     selected.assign(size_t(n), {});
     for (int64_t i = 0; i < n; ++i) {
-        auto& cand = best[size_t(i)];
-        const int64_t k = std::min<int64_t>(K, int64_t(cand.size()));
-        std::partial_sort(cand.begin(), cand.begin() + k, cand.end(), better);
-        for (int64_t j = 0; j < k; ++j) selected[size_t(i)].push_back(cand[size_t(j)].index);
+        const int64_t count = (p0 + i + 1) / 4;
+        if (count <= 0) continue;
+        scores.resize(size_t(count));
+        ctx.be.indexer_scores_fp4(q.data() + i * qw, wts.data() + i * Hi, Hi, di, keys.packed(0), keys.scales(0), count,
+                                  scores.data());
+        order.resize(size_t(count));
+        std::iota(order.begin(), order.end(), int64_t(0));
+        const int64_t k = std::min(K, count);
+        if (k < count) std::nth_element(order.begin(), order.begin() + k, order.end(), better);
+        std::sort(order.begin(), order.begin() + k, better);
+        selected[size_t(i)].assign(order.begin(), order.begin() + k);
     }
 }
 
