@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "forward/quant_sim.h"
+#include "session_state.h"
 
 namespace dsv4 {
 
@@ -28,6 +29,10 @@ void Backend::experts_ffn(const ExpertWeights* const* experts, const float* rout
         w.assign(size_t(n), route_w ? route_w[j] : 1.0f);
         expert_ffn(*experts[j], limit, x, n, w.data(), y);
     }
+}
+
+void Backend::load_kv_rows(const KvRows& rows, const int64_t* index, int64_t count, float* out) const {
+    for (int64_t k = 0; k < count; ++k) rows.load(index[k], out + k * rows.dim());
 }
 
 void Backend::indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,

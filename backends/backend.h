@@ -12,6 +12,8 @@
 
 namespace dsv4 {
 
+class KvRows;  // session_state.h
+
 struct BackendCaps {
     bool bf16_weights = true;
     bool fp8_weights = true;
@@ -78,6 +80,10 @@ public:
     // bytes of e2m1 codes a key, element 2j in the low nibble, and dim / 32
     // UE8M0 scales a key): what indexer_scores gives on the dequantized keys,
     // bit for bit. This default dequantizes them and calls it.
+    // out[k * rows.dim() ...] = row index[k] of a compact KV table in float,
+    // as KvRows::load gives it, for k < count. This default calls that.
+    virtual void load_kv_rows(const KvRows& rows, const int64_t* index, int64_t count, float* out) const;
+
     virtual void indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
                                     const uint8_t* scales, int64_t count, float* scores) const;
 

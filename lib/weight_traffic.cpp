@@ -89,6 +89,10 @@ void CountingBackend::indexer_scores(const float* q, const float* w, int heads, 
     inner_.indexer_scores(q, w, heads, dim, keys, count, scores);
 }
 
+void CountingBackend::load_kv_rows(const KvRows& rows, const int64_t* index, int64_t count, float* out) const {
+    inner_.load_kv_rows(rows, index, count, out);
+}
+
 void CountingBackend::indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
                                          const uint8_t* scales, int64_t count, float* scores) const {
     inner_.indexer_scores_fp4(q, w, heads, dim, packed, scales, count, scores);

@@ -49,6 +49,7 @@ public:
     void compress_pool(const float* a, const float* g, int rows, int64_t ld, int64_t width, float* out) const override;
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
+    void load_kv_rows(const KvRows& rows, const int64_t* index, int64_t count, float* out) const override;
     void indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
                             const uint8_t* scales, int64_t count, float* scores) const override;
     void expert_ffn(const ExpertWeights& e, float limit, const float* x, int64_t n, const float* route_w,

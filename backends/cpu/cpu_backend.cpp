@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "error.h"
 #include "forward/quant_sim.h"
 #include "quant.h"
+#include "session_state.h"
 
 namespace dsv4 {
 
@@ -358,6 +360,29 @@ void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64
     };
     const int64_t tasks = ceil_div(count, kChunk);
     if (count * heads * dim < (1 << 16)) {
+        for (int64_t t = 0; t < tasks; ++t) body(t, 0);
+        return;
+    }
+    pool().for_each(tasks, body);
+}
+
+void CpuBackend::load_kv_rows(const KvRows& rows, const int64_t* index, int64_t count, float* out) const {
+    const Kernels& K = cpu::kernels();
+    const int64_t dim = rows.dim(), nope = rows.nope();
+    if (!K.fp8_blocks_to_float || nope != int64_t(rows.blocks()) * 64) {
+        Backend::load_kv_rows(rows, index, count, out);
+        return;
+    }
+    constexpr int64_t kRows = 64;
+    auto body = [&](int64_t t, int) {
+        for (int64_t k = t * kRows; k < std::min(count, (t + 1) * kRows); ++k) {
+            const int64_t i = index[k];
+            K.fp8_blocks_to_float(rows.codes(i), rows.scales(i), nope, out + k * dim);
+            std::memcpy(out + k * dim + nope, rows.rope(i), size_t(rows.rope_dims()) * sizeof(float));
+        }
+    };
+    const int64_t tasks = ceil_div(count, kRows);
+    if (tasks < 2) {
         for (int64_t t = 0; t < tasks; ++t) body(t, 0);
         return;
     }

@@ -42,6 +42,9 @@ public:
     void sparse_attention(const SparseAttentionArgs& a) const override;
     void indexer_scores(const float* q, const float* w, int heads, int64_t dim, const float* keys, int64_t count,
                         float* scores) const override;
+    // Rows' FP8 parts through Kernels::fp8_blocks_to_float where the ISA has
+    // it, many rows across the threads.
+    void load_kv_rows(const KvRows& rows, const int64_t* index, int64_t count, float* out) const override;
     // In integers where the ISA has Kernels::indexer_scores_fp4 and q lies on
     // the FP4 grid (indexer_fp4.h); keys whose sums could round, and every
     // key otherwise, through indexer_scores' double kernels.

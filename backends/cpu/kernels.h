@@ -158,6 +158,10 @@ struct Kernels {
     // left as it was.
     void (*indexer_scores_fp4)(const IndexerQueries& q, const float* w, const uint8_t* packed, const uint8_t* scales,
                                int64_t count, float* scores, uint8_t* exact);
+    // out[j] = kFp8E4m3Table[codes[j]] * scale_value(scales[j / 64]) for j <
+    // n (a multiple of 64), the same bits: the FP8 part of a compact KV row
+    // (KvRows::load) vectorised. Null where the ISA has none.
+    void (*fp8_blocks_to_float)(const uint8_t* codes, const uint8_t* scales, int64_t n, float* out);
 };
 
 const Kernels& kernels();  // for active_isa()

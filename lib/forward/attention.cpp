@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 #include "error.h"
@@ -92,9 +93,10 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     // an indexer selects per query (into `gathered`).
     const int64_t ring_rows = std::max<int64_t>(0, std::min<int64_t>(W - 1, p0));
     std::vector<float> window_rows(size_t(ring_rows * d)), gathered;
+    std::vector<int64_t> slots;
     const KvRows& ring = st.ring;
-    for (int64_t t = p0 - ring_rows; t < p0; ++t)
-        ring.load(t % ring.capacity(), window_rows.data() + (t - p0 + ring_rows) * d);
+    for (int64_t t = p0 - ring_rows; t < p0; ++t) slots.push_back(t % ring.capacity());
+    ctx.be.load_kv_rows(ring, slots.data(), ring_rows, window_rows.data());
     // Without an indexer every query reads all entries so far: dequantize
     // those of the whole chunk once.
     std::vector<float> all_entries;
@@ -103,7 +105,9 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     if (R > 0 && !w.has_indexer) {
         const int64_t count = (p0 + n) / R;
         all_entries.resize(size_t(count * d));
-        for (int64_t b = 0; b < count; ++b) entries.load(b, all_entries.data() + b * d);
+        slots.resize(size_t(count));
+        std::iota(slots.begin(), slots.end(), int64_t(0));
+        ctx.be.load_kv_rows(entries, slots.data(), count, all_entries.data());
     }
     std::vector<float> o(size_t(n * qw));
     std::vector<const float*> rows;
@@ -117,7 +121,7 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
             if (w.has_indexer) {
                 const auto& sel = selected[size_t(i)];
                 gathered.resize(sel.size() * size_t(d));
-                for (size_t k = 0; k < sel.size(); ++k) entries.load(sel[k], gathered.data() + k * d);
+                ctx.be.load_kv_rows(entries, sel.data(), int64_t(sel.size()), gathered.data());
                 for (size_t k = 0; k < sel.size(); ++k) rows.push_back(gathered.data() + k * d);
             } else {
                 for (int64_t b = 0; b < (p + 1) / R; ++b) rows.push_back(all_entries.data() + b * d);
