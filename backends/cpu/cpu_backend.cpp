@@ -399,17 +399,16 @@ void CpuBackend::indexer_scores_fp4(const float* q, const float* w, int heads, i
         return;
     }
     // (A lambda naming a thread_local reads the running thread's copy: the
-    // workers get the caller's through these locals.)
+    // workers get the caller's through this local.)
     const cpu::IndexerQueries iq = qb.q;
-    thread_local std::vector<double> qbuf;
-    double* qd = scratch(qbuf, size_t(heads * dim));
-    for (int64_t i = 0; i < heads * dim; ++i) qd[i] = q[i];
     constexpr int64_t kChunk = 64;
     auto body = [&](int64_t t, int) {
         const int64_t b0 = t * kChunk, nb = std::min(count, b0 + kChunk) - b0;
         uint8_t exact[kChunk];
         K.indexer_scores_fp4(iq, w, packed + b0 * (dim / 2), scales + b0 * (dim / 32), nb, scores + b0, exact);
-        // Keys whose block sums could round in double: the double kernels.
+        // Keys whose block sums could round in double: the double kernels
+        // (dot_f32 adds as dot_f64_f32 does, so q needs no copy in double
+        // for these rare keys).
         float key[cpu::kIndexerMaxDim];
         thread_local std::vector<double> dbuf;
         double* dots = nullptr;
@@ -417,7 +416,7 @@ void CpuBackend::indexer_scores_fp4(const float* q, const float* w, int heads, i
             if (exact[j]) continue;
             if (!dots) dots = scratch(dbuf, size_t(heads));
             fp4_dequantize(packed + (b0 + j) * (dim / 2), scales + (b0 + j) * (dim / 32), dim, 32, key);
-            for (int h = 0; h < heads; ++h) dots[h] = K.dot_f64_f32(qd + h * dim, key, dim);
+            for (int h = 0; h < heads; ++h) dots[h] = K.dot_f32(q + h * dim, key, dim);
             scores[b0 + j] = indexer_key_score(dots, 1, w, heads);
         }
     };
