@@ -1,4 +1,5 @@
-// A read-only file in memory: memory-mapped (zero-copy, paged in lazily) or,
+// A read-only file in memory: memory-mapped (zero-copy, paged in lazily, at a
+// 2 MiB-aligned address advised for huge pages: see mapped_file.cpp) or,
 // when mapping is disabled, read into a heap buffer.
 #pragma once
 

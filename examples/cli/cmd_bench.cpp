@@ -1,5 +1,5 @@
 // dsv4 bench -m MODEL [--threads N] [--prompt 512] [--gen 64] [--json] [--backend NAME]
-//            [--bw-mb MB] [--no-warm] [--no-spec] [--verify-reps 5]
+//            [--bw-mb MB] [--no-warm] [--no-spec] [--verify-reps 5] [--keep-page-cache]
 // Prefill and decode speed against the machine's rooflines, measured in the
 // same run with the same threads (public C API only). See docs/PERFORMANCE.md.
 //
@@ -7,6 +7,12 @@
 //   decode efficiency = bytes_per_token * decode_tok_s / read_bandwidth.
 // Prefill is compute bound: prefill GFLOP/s (FLOPs from the model's dims,
 // prefill_flops below) against the measured peak of the GEMM prefill runs.
+//
+// The checkpoint is dropped from the page cache first (unless
+// --keep-page-cache), as fio invalidates its files before a run: pages an
+// earlier reader left there in 4 KiB pieces, scattered, read at a fraction of
+// the speed of the 2 MiB pages the library's own mapping faults in, so a run
+// on them would measure the page cache's history (page_cache.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -24,6 +30,7 @@
 
 #include "command.h"
 #include "default_model.h"
+#include "page_cache.h"
 #include "spec_bench.h"
 
 namespace {
@@ -127,7 +134,7 @@ int run(const cli::Args& args) {
     cli::Flags flags(args);
     std::string model_dir, backend;
     long long threads = 0, prompt = 512, gen = 64, bw_mb = 0, verify_reps = 5;
-    bool json = false, warm = true, spec_gen = true;
+    bool json = false, warm = true, spec_gen = true, keep_page_cache = false;
     try {
         model_dir = flags.get("--model", "", "-m");
         backend = flags.get("--backend", "");
@@ -139,6 +146,7 @@ int run(const cli::Args& args) {
         warm = !flags.has("--no-warm");
         spec_gen = !flags.has("--no-spec");               // skip the generations with and without speculation
         verify_reps = flags.get_int("--verify-reps", 5);  // 0 skips the verification-cost timing
+        keep_page_cache = flags.has("--keep-page-cache");
     } catch (const std::exception& e) {
         return cli::fail(std::string("bench: ") + e.what());
     }
@@ -154,6 +162,12 @@ int run(const cli::Args& args) {
     dsv4_model_params_init(&mp);
     mp.n_threads = n_threads;
     if (!backend.empty()) mp.backend = backend.c_str();
+    int dropped_files = 0;
+    if (!keep_page_cache) {
+        std::string why;
+        dropped_files = cli::drop_from_page_cache(model_dir, &why);
+        if (dropped_files < 0) return cli::fail("bench: cannot drop the checkpoint from the page cache: " + why);
+    }
     dsv4_model* model = nullptr;
     auto t0 = Clock::now();
     dsv4_status st = dsv4_model_open(model_dir.c_str(), &mp, &model);
@@ -206,6 +220,7 @@ int run(const cli::Args& args) {
     std::fprintf(stderr, "bench: decode of %lld tokens...\n", gen);
     const size_t V = size_t(info.vocab_size);
     double decode_s = 0, bytes_sum = 0, rss_first_decode_mb = 0;
+    cli::MappedWeights mapped;  // after the first decode
     // The matrix products by weight format over the decode: stats after minus before.
     dsv4_session_stats before, after;
     before.struct_size = after.struct_size = sizeof before;
@@ -237,6 +252,7 @@ int run(const cli::Args& args) {
         bytes_sum += double(stats.last_weight_bytes);
         if (g == 0) {
             rss_first_decode_mb = rss_now_mb();
+            mapped = cli::mapped_weights();
             peak_rss = std::max(peak_rss_mb(), rss_first_decode_mb);  // before the probes' buffers
         }
         if ((g % kDecodeProbeEvery == 0 || g == gen - 1) && probe_decode_bandwidth() != DSV4_STATUS_OK)
@@ -330,8 +346,12 @@ int run(const cli::Args& args) {
 
     std::printf("model:      %s (%.2f GiB of weights), backend %s, isa %s, %d thread(s)\n", model_dir.c_str(),
                 double(info.total_bytes) / double(1 << 30), backend_used.c_str(), dsv4_cpu_isa(), n_threads);
-    std::printf("open:       %.3f s (RSS %.0f MiB); cold prefill %.2f s (page-in included)\n", open_s, rss_open_mb,
-                prefill_cold_s);
+    std::printf(
+        "open:       %.3f s (RSS %.0f MiB); cold prefill %.2f s (page-in included; %s)\n", open_s, rss_open_mb,
+        prefill_cold_s,
+        keep_page_cache
+            ? "the page cache kept as it was"
+            : (std::to_string(dropped_files) + " checkpoint file(s) dropped from the page cache first").c_str());
     std::printf(
         "prefill:    %lld tokens in %.2f s = %.2f tok/s, %.1f GFLOP -> %.1f GFLOP/s = %.2f of the GEMM peak %.1f "
         "GFLOP/s (probes %.1f, %.1f)\n",
@@ -356,6 +376,15 @@ int run(const cli::Args& args) {
         "memory:     RSS after the first decode %.0f MiB = %.2f x the %.0f MiB of weights the run needs; peak %.0f "
         "MiB\n",
         rss_first_decode_mb, rss_first_decode_mb / needed_mb, needed_mb, peak_rss);
+    if (mapped.mappings > 0)
+        std::printf(
+            "pages:      %.0f MiB of the checkpoint mapped after the first decode, %.0f MiB of it (%.0f%%) in 2 MiB "
+            "pages%s\n",
+            mapped.resident_mb, mapped.huge_page_mb,
+            mapped.resident_mb > 0 ? 100 * mapped.huge_page_mb / mapped.resident_mb : 0.0,
+            keep_page_cache && mapped.huge_page_mb < 0.5 * mapped.resident_mb
+                ? " (the page cache held the checkpoint in small pages: run without --keep-page-cache)"
+                : "");
     if (tok_mb_s >= 0) std::printf("tokenizer:  encode %.2f MB/s\n", tok_mb_s);
     if (spec.ran)
         std::printf("speculate:  MTP drafts accepted %.1f%%, %.2f tokens per pass: %.3f tok/s vs %.3f = %.2fx\n",
@@ -403,7 +432,10 @@ int run(const cli::Args& args) {
                             {"rss_open_mb", rss_open_mb},
                             {"rss_after_first_decode_mb", rss_first_decode_mb},
                             {"weights_needed_mb", needed_mb},
-                            {"peak_rss_mb", peak_rss}};
+                            {"peak_rss_mb", peak_rss},
+                            {"page_cache_dropped_files", dropped_files},
+                            {"weights_mapped_mb", mapped.resident_mb},
+                            {"weights_huge_page_mb", mapped.huge_page_mb}};
         if (tok_mb_s >= 0) j["tokenizer_encode_mb_s"] = tok_mb_s;
         if (spec.ran) {
             j["mtp_acceptance"] = spec.mtp_acceptance;

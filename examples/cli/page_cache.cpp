@@ -1,0 +1,89 @@
+#include "page_cache.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace cli {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// "Rss:   1234 kB" -> 1234 when the line starts with key.
+bool field_kb(const std::string& line, const char* key, double* kb) {
+    const size_t n = std::strlen(key);
+    if (line.compare(0, n, key) != 0) return false;
+    *kb = std::strtod(line.c_str() + n, nullptr);
+    return true;
+}
+
+}  // namespace
+
+MappedWeights mapped_weights(const std::string& smaps_path) {
+    MappedWeights m;
+    std::ifstream f(smaps_path);
+    std::string line;
+    bool in_weights = false;
+    while (std::getline(f, line)) {
+        // A mapping's header: "start-end perms offset dev inode [path]"; its
+        // fields follow as "Name: value" lines (the first token ends in ':').
+        const size_t sp = line.find(' ');
+        if (sp != std::string::npos && sp > 0 && line[sp - 1] != ':' && line.find('-') < sp) {
+            const size_t slash = line.find('/');
+            in_weights = slash != std::string::npos && ends_with(line, ".safetensors");
+            m.mappings += in_weights;
+            continue;
+        }
+        if (!in_weights) continue;
+        double kb = 0;
+        if (field_kb(line, "Rss:", &kb))
+            m.resident_mb += kb / 1024.0;
+        else if (field_kb(line, "FilePmdMapped:", &kb))
+            m.huge_page_mb += kb / 1024.0;
+    }
+    return m;
+}
+
+int drop_from_page_cache(const std::string& path, std::string* error) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::vector<std::string> files;
+    if (fs::is_directory(path, ec)) {
+        for (const auto& e : fs::directory_iterator(path, ec))
+            if (e.is_regular_file(ec) && e.path().extension() == ".safetensors") files.push_back(e.path().string());
+    } else if (fs::is_regular_file(path, ec)) {
+        files.push_back(path);
+    } else if (!ec) {
+        *error = path + ": not a file or a folder";
+        return -1;
+    }
+    if (ec) {
+        *error = path + ": " + ec.message();
+        return -1;
+    }
+    for (const std::string& file : files) {
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            *error = file + ": cannot open: " + std::strerror(errno);
+            return -1;
+        }
+        ::fdatasync(fd);  // dirty pages (a checkpoint just written) cannot be dropped
+        const int rc = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        ::close(fd);
+        if (rc != 0) {
+            *error = file + ": posix_fadvise(DONTNEED): " + std::strerror(rc);
+            return -1;
+        }
+    }
+    return int(files.size());
+}
+
+}  // namespace cli
