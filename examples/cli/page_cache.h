@@ -6,8 +6,8 @@
 // bytes read from 2 MiB pages do (docs/PERFORMANCE.md, "Ninth session"). The
 // library maps checkpoints so that pages it faults in come in 2 MiB folios,
 // but pages an earlier reader left in the page cache stay as they are, so the
-// bench drops the checkpoint from the page cache first and reports how much
-// of what it mapped is in 2 MiB pages.
+// bench drops the checkpoint from the page cache first, reads it back in 2 MiB
+// folios, and reports how much of what it mapped is in 2 MiB pages.
 #pragma once
 
 #include <string>
@@ -30,5 +30,12 @@ MappedWeights mapped_weights(const std::string& smaps_path = "/proc/self/smaps")
 // process's mapped pages stay). Returns the number of files, or -1 with
 // *error set.
 int drop_from_page_cache(const std::string& path, std::string* error);
+
+// Reads the same files into the page cache through a mapping advised
+// MADV_HUGEPAGE (so they come in 2 MiB folios), in a child process: this
+// process's RSS and peak RSS are left as they were, and later faults on the
+// library's own mapping find the pages in memory. Call it before starting
+// threads (it forks). Returns the bytes read, or -1 with *error set.
+double read_into_page_cache(const std::string& path, std::string* error);
 
 }  // namespace cli

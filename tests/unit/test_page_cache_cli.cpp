@@ -82,6 +82,25 @@ TEST_CASE("the checkpoint is dropped from the page cache", "[cli][bench][memory]
     CHECK(why.find("missing") != std::string::npos);
 }
 
+TEST_CASE("the checkpoint is read back into the page cache without staying mapped", "[cli][bench][memory]") {
+    testing_support::TempDir dir("page_cache_read");
+    const std::string file = dir / "model.safetensors";
+    const size_t size = (size_t(6) << 20) + 5;
+    testing_support::write_file(file, std::string(size, 'y'));
+    std::string why;
+    REQUIRE(cli::drop_from_page_cache(dir.path(), &why) == 1);
+    REQUIRE(resident_pages(file) == 0);
+
+    const cli::MappedWeights before = cli::mapped_weights();
+    CHECK(cli::read_into_page_cache(dir.path(), &why) == Approx(double(size)));
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    CHECK(resident_pages(file) == (size + page - 1) / page);
+    const cli::MappedWeights after = cli::mapped_weights();
+    CHECK(after.mappings == before.mappings);  // unmapped again
+
+    CHECK(cli::read_into_page_cache(dir / "missing", &why) == -1);
+}
+
 TEST_CASE("dsv4 bench reports the mapped checkpoint's pages", "[cli][bench][memory]") {
     const std::string model = "'" + testing_support::conformance_dir() + "/golden/tiny-s4/model'";
     for (const char* keep : {"", " --keep-page-cache"}) {
@@ -92,6 +111,10 @@ TEST_CASE("dsv4 bench reports the mapped checkpoint's pages", "[cli][bench][memo
         const size_t nl = r.out.find_last_of('\n', r.out.size() - 2);
         const auto j = nlohmann::json::parse(r.out.substr(nl == std::string::npos ? 0 : nl + 1));
         CHECK(j["page_cache_dropped_files"].get<int>() == (*keep ? 0 : 1));
+        if (*keep)
+            CHECK(j["page_in_bytes"].get<double>() == 0);
+        else
+            CHECK(j["page_in_bytes"].get<double>() > 0);
         CHECK(j["weights_mapped_mb"].get<double>() > 0);
         CHECK(j["weights_huge_page_mb"].get<double>() >= 0);
         CHECK(j["weights_huge_page_mb"].get<double>() <= j["weights_mapped_mb"].get<double>());
