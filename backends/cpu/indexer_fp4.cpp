@@ -12,6 +12,8 @@ bool indexer_queries_prepare(const float* q, int heads, int64_t dim, IndexerQuer
     b.values.resize(size_t(heads * dim));
     b.offsets.resize(size_t(heads * blocks));
     b.exps.resize(size_t(heads * blocks));
+    b.shifts.resize(size_t(heads * blocks));
+    b.min_exps.resize(size_t(heads));
     int spread = 0;
     for (int h = 0; h < heads; ++h) {
         int lo = 0, hi = 0;
@@ -44,9 +46,17 @@ bool indexer_queries_prepare(const float* q, int heads, int64_t dim, IndexerQuer
             }
         }
         spread = std::max(spread, hi - lo);
+        b.min_exps[size_t(h)] = double(lo - 128);
+        for (int64_t B = 0; B < blocks; ++B) {
+            const int64_t hb = h * blocks + B;
+            const int8_t* v = b.values.data() + h * dim + B * 32;
+            const bool zero = std::all_of(v, v + 32, [](int8_t x) { return x == 0; });
+            b.shifts[size_t(hb)] = zero ? 0 : int32_t(b.exps[size_t(hb)]) + 128 - lo;
+        }
     }
     if (spread > kIndexerMaxSpread) return false;
-    b.q = IndexerQueries{heads, dim, b.values.data(), b.offsets.data(), b.exps.data(), spread};
+    b.q = IndexerQueries{heads,         dim,    b.values.data(), b.offsets.data(),
+                         b.exps.data(), spread, b.shifts.data(), b.min_exps.data()};
     return true;
 }
 

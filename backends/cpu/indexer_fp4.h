@@ -26,6 +26,18 @@ namespace dsv4::cpu {
 constexpr int kIndexerMaxSpread = 32;
 constexpr int kIndexerMaxDim = 512;
 
+// A block's sum is at most 32 x 127 x 12 = 48768 units of its exponent.
+constexpr int64_t kIndexerMaxBlockSum = 32 * 127 * 12;
+
+// The most binades the blocks of a key and a head may span, key and query
+// spans added, for their block sums to be shifted onto the smallest block's
+// unit and added in one int32 without overflow: blocks x 48768 x 2^s < 2^31.
+constexpr int indexer_merge_max_shift(int64_t blocks) {
+    int s = 0;
+    while (blocks * kIndexerMaxBlockSum * (int64_t(1) << (s + 1)) < (int64_t(1) << 31)) ++s;
+    return s;
+}
+
 // One token's indexer queries, [heads][dim] (dim a multiple of 32, at most
 // kIndexerMaxDim), as the kernels read them.
 struct IndexerQueries {
@@ -35,12 +47,17 @@ struct IndexerQueries {
     const int32_t* offsets = nullptr;  // [heads][dim / 32]: 12 x the block's sum of values
     const double* exps = nullptr;      // [heads][dim / 32]: the block's exp - 128 (a key scale byte e adds e)
     int spread = 0;                    // most binades between two nonzero blocks of one head
+    // For sums joined in int32: [heads][dim / 32] each nonzero block's exp
+    // less its head's smallest (0 for zero blocks), and [heads] that smallest
+    // exp - 128.
+    const int32_t* shifts = nullptr;
+    const double* min_exps = nullptr;
 };
 
 struct IndexerQueryBuffers {
     std::vector<int8_t> values;
-    std::vector<int32_t> offsets;
-    std::vector<double> exps;
+    std::vector<int32_t> offsets, shifts;
+    std::vector<double> exps, min_exps;
     IndexerQueries q;
 };
 

@@ -151,11 +151,13 @@ struct Kernels {
     // The indexer's scores on keys stored as FP4 (IndexKeys' rows: q.dim / 2
     // bytes of e2m1 codes, q.dim / 32 UE8M0 scales) in integers (see
     // indexer_fp4.h; null where the ISA lacks VNNI or VBMI). For each key
-    // b < count, exact[b] = indexer_key_exact(...); where it is 1, scores[b]
-    // = sum over heads in order of max(float(q_h . key_b), 0) * w[h], the
-    // float operations of the scalar loop on the same exact dot products,
-    // so the same bits as the double kernels give; elsewhere scores[b] is
-    // left as it was.
+    // b < count, exact[b] is nonzero iff indexer_key_exact(...); there
+    // scores[b] = sum over heads in order of max(float(q_h . key_b), 0) *
+    // w[h], the float operations of the scalar loop on the same exact dot
+    // products, so the same bits as the double kernels give; elsewhere
+    // scores[b] is left as it was. exact[b] is 2 where the key's block sums
+    // were joined in int32 (its 16-key tile within indexer_merge_max_shift
+    // binades), 1 where in double.
     void (*indexer_scores_fp4)(const IndexerQueries& q, const float* w, const uint8_t* packed, const uint8_t* scales,
                                int64_t count, float* scores, uint8_t* exact);
     // out[j] = kFp8E4m3Table[codes[j]] * scale_value(scales[j / 64]) for j <

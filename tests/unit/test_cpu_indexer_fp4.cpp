@@ -102,6 +102,19 @@ TEST_CASE("indexer queries: the integer form rebuilds q, and off-grid queries ar
             REQUIRE(b.q.offsets[h * (dim / 32) + B] == 12 * sum);
         }
 
+    // The int32 joins' shifts: each nonzero block's exp above its head's
+    // smallest; 0 for the zero block.
+    for (int h = 0; h < heads; ++h) {
+        int lo = 1 << 20;
+        for (int64_t B = 0; B < dim / 32; ++B)
+            if (h != 0 || B != 1) lo = std::min(lo, int(b.q.exps[h * (dim / 32) + B]) + 128);
+        REQUIRE(b.q.min_exps[h] == double(lo - 128));
+        for (int64_t B = 0; B < dim / 32; ++B) {
+            const int64_t hb = h * (dim / 32) + B;
+            REQUIRE(b.q.shifts[hb] == ((h == 0 && B == 1) ? 0 : int(b.q.exps[hb]) + 128 - lo));
+        }
+    }
+
     auto off = q;
     off[7] = std::nextafter(off[7], 1e9f);  // 24 significant bits: not a grid value
     CHECK_FALSE(cpu::indexer_queries_prepare(off.data(), heads, dim, b));
@@ -122,29 +135,84 @@ TEST_CASE("indexer integer kernel: the reference's scores bit for bit", "[cpu][k
     }
     ReferenceBackend ref;
     std::mt19937 rng(5);
-    for (const cpu::Kernels* K : tables)
-        for (int64_t dim : {int64_t(32), int64_t(128), int64_t(512)})
-            for (int heads : {1, 5, 64})
-                for (int64_t count : {int64_t(1), int64_t(15), int64_t(16), int64_t(17), int64_t(100)}) {
-                    CAPTURE(cpu::isa_name(K->isa), dim, heads, count);
-                    const auto q = grid_queries(heads, dim, 5, rng);
-                    const auto w = weights(heads, rng);
-                    Keys keys(dim, count, 6, rng);
-                    cpu::IndexerQueryBuffers b;
-                    REQUIRE(cpu::indexer_queries_prepare(q.data(), heads, dim, b));
-                    std::vector<float> got(static_cast<size_t>(count), -1.0f), want(static_cast<size_t>(count));
-                    std::vector<uint8_t> exact(static_cast<size_t>(count), 7);
-                    K->indexer_scores_fp4(b.q, w.data(), keys.packed.data(), keys.scales.data(), count, got.data(),
-                                          exact.data());
-                    const auto kf = keys.dequantized();
-                    ref.indexer_scores(q.data(), w.data(), heads, dim, kf.data(), count, want.data());
-                    for (int64_t k = 0; k < count; ++k) {
-                        CAPTURE(k);
-                        // Spans of at most 6 + 5 binades: every key sums exactly.
-                        REQUIRE(exact[size_t(k)] == 1);
-                        REQUIRE(same_bits(got[size_t(k)], want[size_t(k)]));
+    // Keys spanning 6 binades join their blocks in int32 (exact 2), 20 in
+    // double (exact 1): both routes are held to the reference's bits.
+    for (int key_span : {6, 20}) {
+        int64_t joins[3] = {0, 0, 0};
+        for (const cpu::Kernels* K : tables)
+            for (int64_t dim : {int64_t(32), int64_t(128), int64_t(512)})
+                for (int heads : {1, 5, 64})
+                    for (int64_t count : {int64_t(1), int64_t(15), int64_t(16), int64_t(17), int64_t(100)}) {
+                        CAPTURE(cpu::isa_name(K->isa), key_span, dim, heads, count);
+                        const auto q = grid_queries(heads, dim, 5, rng);
+                        const auto w = weights(heads, rng);
+                        Keys keys(dim, count, key_span, rng);
+                        cpu::IndexerQueryBuffers b;
+                        REQUIRE(cpu::indexer_queries_prepare(q.data(), heads, dim, b));
+                        std::vector<float> got(static_cast<size_t>(count), -1.0f), want(static_cast<size_t>(count));
+                        std::vector<uint8_t> exact(static_cast<size_t>(count), 7);
+                        K->indexer_scores_fp4(b.q, w.data(), keys.packed.data(), keys.scales.data(), count, got.data(),
+                                              exact.data());
+                        const auto kf = keys.dequantized();
+                        ref.indexer_scores(q.data(), w.data(), heads, dim, kf.data(), count, want.data());
+                        for (int64_t k = 0; k < count; ++k) {
+                            CAPTURE(k, int(exact[size_t(k)]));
+                            // Spans of at most 20 + 5 binades: every key sums exactly.
+                            REQUIRE((exact[size_t(k)] == 1 || exact[size_t(k)] == 2));
+                            ++joins[exact[size_t(k)]];
+                            REQUIRE(same_bits(got[size_t(k)], want[size_t(k)]));
+                        }
                     }
+        CAPTURE(key_span, joins[1], joins[2]);
+        // (dim 32 keys have one block: they always merge.)
+        if (key_span == 6) CHECK(joins[1] == 0);
+        if (key_span == 20) CHECK(joins[1] > joins[2]);
+        CHECK(joins[2] > 0);
+    }
+}
+
+TEST_CASE("indexer integer kernel: int32 joins up to the overflow bound", "[cpu][kernels]") {
+    const auto tables = tables_with_kernel();
+    if (tables.empty()) {
+        WARN("this CPU has no AVX512-VNNI + VBMI table: the integer indexer kernel is not built for it");
+        return;
+    }
+    // The largest block sums there are (every query value 127 or -127, every
+    // key value 6): 4 blocks, the last three `span` binades above the first.
+    // At the bound the total is 48768 x (1 + 3 x 2^13) < 2^31 and the tile
+    // merges; one binade more would overflow int32, so it must not.
+    const int64_t dim = 128, blocks = dim / 32, count = 16;
+    const int limit = cpu::indexer_merge_max_shift(blocks);
+    REQUIRE(limit == 13);
+    ReferenceBackend ref;
+    for (float sign : {1.0f, -1.0f})
+        for (int span : {limit, limit + 1}) {
+            CAPTURE(sign, span);
+            std::vector<float> q(static_cast<size_t>(dim), sign * 127.0f * std::ldexp(1.0f, -20));
+            const std::vector<float> w = {0.75f};
+            std::vector<uint8_t> packed(size_t(count * dim / 2), 0x77), scales(size_t(count * blocks));
+            for (int64_t k = 0; k < count; ++k)
+                for (int64_t B = 0; B < blocks; ++B)
+                    scales[size_t(k * blocks + B)] = uint8_t(B == 0 ? 100 : 100 + span);
+            std::vector<float> kf(static_cast<size_t>(count * dim)), want(static_cast<size_t>(count));
+            for (int64_t k = 0; k < count; ++k)
+                fp4_dequantize(packed.data() + k * dim / 2, scales.data() + k * blocks, dim, 32, kf.data() + k * dim);
+            ref.indexer_scores(q.data(), w.data(), 1, dim, kf.data(), count, want.data());
+            cpu::IndexerQueryBuffers b;
+            REQUIRE(cpu::indexer_queries_prepare(q.data(), 1, dim, b));
+            REQUIRE(b.q.spread == 0);
+            for (const cpu::Kernels* K : tables) {
+                CAPTURE(cpu::isa_name(K->isa));
+                std::vector<float> got(static_cast<size_t>(count), -1.0f);
+                std::vector<uint8_t> exact(static_cast<size_t>(count), 7);
+                K->indexer_scores_fp4(b.q, w.data(), packed.data(), scales.data(), count, got.data(), exact.data());
+                for (int64_t k = 0; k < count; ++k) {
+                    CAPTURE(k);
+                    CHECK(int(exact[size_t(k)]) == (span <= limit ? 2 : 1));
+                    CHECK(same_bits(got[size_t(k)], want[size_t(k)]));
                 }
+            }
+        }
 }
 
 TEST_CASE("indexer integer kernel: keys whose sums could round are handed back", "[cpu][kernels]") {
