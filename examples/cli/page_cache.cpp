@@ -1,6 +1,7 @@
 #include "page_cache.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,26 @@ bool field_kb(const std::string& line, const char* key, double* kb) {
     const size_t n = std::strlen(key);
     if (line.compare(0, n, key) != 0) return false;
     *kb = std::strtod(line.c_str() + n, nullptr);
+    return true;
+}
+
+// `path` if it is a file, else the *.safetensors files in the folder.
+bool checkpoint_files(const std::string& path, std::vector<std::string>* files, std::string* error) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        for (const auto& e : fs::directory_iterator(path, ec))
+            if (e.is_regular_file(ec) && e.path().extension() == ".safetensors") files->push_back(e.path().string());
+    } else if (fs::is_regular_file(path, ec)) {
+        files->push_back(path);
+    } else if (!ec) {
+        *error = path + ": not a file or a folder";
+        return false;
+    }
+    if (ec) {
+        *error = path + ": " + ec.message();
+        return false;
+    }
     return true;
 }
 
@@ -54,30 +75,6 @@ MappedWeights mapped_weights(const std::string& smaps_path) {
     }
     return m;
 }
-
-namespace {
-
-// `path` if it is a file, else the *.safetensors files in the folder.
-bool checkpoint_files(const std::string& path, std::vector<std::string>* files, std::string* error) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-        for (const auto& e : fs::directory_iterator(path, ec))
-            if (e.is_regular_file(ec) && e.path().extension() == ".safetensors") files->push_back(e.path().string());
-    } else if (fs::is_regular_file(path, ec)) {
-        files->push_back(path);
-    } else if (!ec) {
-        *error = path + ": not a file or a folder";
-        return false;
-    }
-    if (ec) {
-        *error = path + ": " + ec.message();
-        return false;
-    }
-    return true;
-}
-
-}  // namespace
 
 int drop_from_page_cache(const std::string& path, std::string* error) {
     std::vector<std::string> files;
