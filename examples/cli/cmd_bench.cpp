@@ -37,6 +37,21 @@
 
 namespace {
 
+const char* const kUsage =
+    "usage: dsv4 bench [-m MODEL] [options]\n"
+    "  -m, --model DIR        checkpoint directory (default: the embedded model)\n"
+    "  -t, --threads N        threads (default: one per core)\n"
+    "  --prompt N             prompt tokens for the prefill (default 512)\n"
+    "  --gen N                tokens to decode (default 64)\n"
+    "  --json                 also print one JSON object with every figure on the last line\n"
+    "  --backend NAME         compute backend (cpu, reference)\n"
+    "  --bw-mb MB             bandwidth probe buffer (default max(1 GiB, 4 x the last-level cache))\n"
+    "  --no-warm              time the cold prefill only (no second, warm one)\n"
+    "  --no-spec              skip the generations with and without speculative decoding\n"
+    "  --verify-reps N        repetitions of the 1- and 2-token verification timing, 0 skips it (default 5)\n"
+    "  --keep-page-cache      leave the page cache as it is (default: drop the checkpoint from it,\n"
+    "                         then read it back in 2 MiB pages before opening)\n";
+
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) {
@@ -134,6 +149,10 @@ std::string sample_text(size_t bytes) {
 
 int run(const cli::Args& args) {
     cli::Flags flags(args);
+    if (flags.has("--help") || flags.has("-h")) {
+        std::printf("%s", kUsage);
+        return 0;
+    }
     std::string model_dir, backend;
     long long threads = 0, prompt = 512, gen = 64, bw_mb = 0, verify_reps = 5;
     bool json = false, warm = true, spec_gen = true, keep_page_cache = false;
@@ -154,7 +173,7 @@ int run(const cli::Args& args) {
     }
     auto pos = flags.positional();
     if (model_dir.empty() && !pos.empty()) model_dir = pos[0];
-    if (!flags.unknown().empty()) return cli::fail("bench: unknown option " + flags.unknown()[0]);
+    if (!flags.unknown().empty()) return cli::fail("bench: unknown option " + flags.unknown()[0] + "\n" + kUsage);
     model_dir = cli::model_dir_or_default(model_dir);  // the embedded model when -m is absent
     if (threads < 0 || prompt < 1 || gen < 1 || bw_mb < 0 || verify_reps < 0 || verify_reps > 1000)
         return cli::fail("bench: --threads >= 0, --prompt and --gen >= 1, --verify-reps in [0, 1000]");
