@@ -70,7 +70,12 @@ int run(const cli::Args& args) {
     return std::fflush(stdout) == 0 ? 0 : cli::fail("detokenize: cannot write stdout");
 }
 
-const bool registered =
-    cli::register_command({"detokenize", "decode token ids (a JSON array on stdin) into text", run});
+const bool registered = cli::register_command(
+    {"detokenize", "decode token ids (a JSON array on stdin) into text", run,
+     "usage: dsv4 detokenize (-t tokenizer.json | -m DIR) [options] < ids.json\n"
+     "  -t, --tokenizer FILE   the tokenizer.json to use\n"
+     "  -m, --model DIR        or the one in a checkpoint directory\n"
+     "  --skip-special         leave special tokens out of the text\n"
+     "  --json-lines           one JSON array per input line, one JSON string per output line\n"});
 
 }  // namespace

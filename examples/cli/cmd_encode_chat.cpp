@@ -43,6 +43,11 @@ int run(const cli::Args& args) {
 }
 
 const bool registered =
-    cli::register_command({"encode-chat", "render a JSON array of chat messages (stdin) as a prompt", run});
+    cli::register_command({"encode-chat", "render a JSON array of chat messages (stdin) as a prompt", run,
+                           "usage: dsv4 encode-chat [options] < messages.json\n"
+                           "  --mode chat|thinking   how the assistant turn opens (default chat)\n"
+                           "  --keep-thinking        keep the reasoning of earlier assistant turns\n"
+                           "  --reasoning-effort max|high\n"
+                           "  --no-bos               do not start with the BOS token\n"});
 
 }  // namespace

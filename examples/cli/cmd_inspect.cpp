@@ -160,6 +160,10 @@ int run(const cli::Args& args) {
     return 0;
 }
 
-const bool registered = cli::register_command({"inspect", "summarize a checkpoint (shapes, parameters, memory)", run});
+const bool registered = cli::register_command(
+    {"inspect", "summarize a checkpoint (shapes, parameters, memory)", run,
+     "usage: dsv4 inspect [-m] [MODEL_DIR]\n"
+     "  shapes, parameters, bytes, and the KV memory per token of context and at 1M tokens\n"
+     "  (default: the embedded model)\n"});
 
 }  // namespace

@@ -132,6 +132,14 @@ int run(const cli::Args& args) {
 }
 
 const bool registered =
-    cli::register_command({"logits", "prefill + decode a token sequence and save the logits as .npy", run});
+    cli::register_command({"logits", "prefill + decode a token sequence and save the logits as .npy", run,
+                           "usage: dsv4 logits [-m MODEL] --tokens IDS --prefill P -o OUT.npy [options]\n"
+                           "  -m, --model DIR        checkpoint directory (default: the embedded model)\n"
+                           "  --tokens IDS           comma-separated ids, or @FILE (.npy of int32/int64, or one id\n"
+                           "                         per line)\n"
+                           "  --prefill P            the first P ids go in one prefill, the rest one decode step each\n"
+                           "  -o, --out FILE         the logits, one row per position from P - 1 on (.npy, float32)\n"
+                           "  --mtp-out FILE         the MTP block's logits after the prefill, given id P (.npy)\n"
+                           "  --backend NAME         compute backend (cpu, reference)\n"});
 
 }  // namespace

@@ -29,6 +29,8 @@ int run(const cli::Args& args) {
 }
 
 const bool registered = cli::register_command(
-    {"parse-completion", "parse a completion (stdin) into reasoning, content and tool calls (JSON)", run});
+    {"parse-completion", "parse a completion (stdin) into reasoning, content and tool calls (JSON)", run,
+     "usage: dsv4 parse-completion [--mode chat|thinking] < completion.txt\n"
+     "  --mode chat|thinking   the mode the prompt was rendered in (default chat)\n"});
 
 }  // namespace

@@ -104,6 +104,14 @@ int run(const cli::Args& args) {
 }
 
 const bool registered =
-    cli::register_command({"perplexity", "token-level perplexity of a text file (chunked windows)", run});
+    cli::register_command({"perplexity", "token-level perplexity of a text file (chunked windows)", run,
+                           "usage: dsv4 perplexity [-m MODEL] -f FILE [options]\n"
+                           "  -m, --model DIR        checkpoint directory (default: the embedded model)\n"
+                           "  -f, --file FILE        the text to score\n"
+                           "  -c, --ctx N            window length in tokens (default 512)\n"
+                           "  --max-tokens N         score the first N tokens only (default 0: all)\n"
+                           "  --no-bos               do not start with the BOS token\n"
+                           "  --backend NAME         compute backend (cpu, reference)\n"
+                           "  -t, --threads N        worker threads (default: one per core)\n"});
 
 }  // namespace

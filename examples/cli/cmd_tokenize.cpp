@@ -73,7 +73,13 @@ int run(const cli::Args& args) {
     return std::fflush(stdout) == 0 ? 0 : cli::fail("tokenize: cannot write stdout");
 }
 
-const bool registered =
-    cli::register_command({"tokenize", "encode UTF-8 text (stdin) into token ids (a JSON array)", run});
+const bool registered = cli::register_command(
+    {"tokenize", "encode UTF-8 text (stdin) into token ids (a JSON array)", run,
+     "usage: dsv4 tokenize (-t tokenizer.json | -m DIR) [options] < text\n"
+     "  -t, --tokenizer FILE   the tokenizer.json to use\n"
+     "  -m, --model DIR        or the one in a checkpoint directory\n"
+     "  --bos                  start with the BOS token\n"
+     "  --no-special           special tokens in the text are plain text\n"
+     "  --json-lines           one JSON string per input line, one array of ids per output line\n"});
 
 }  // namespace

@@ -13,6 +13,9 @@ struct Command {
     const char* name;
     const char* summary;
     CommandFn run;
+    // Printed for `dsv4 NAME --help` (or -h) by the dispatcher; null where the
+    // command answers --help itself.
+    const char* usage = nullptr;
 };
 
 // Called from static initializers in each command file.

@@ -26,6 +26,12 @@ int main(int argc, char** argv) {
     for (const auto& c : cli::commands()) {
         if (std::strcmp(c.name, argv[1]) != 0) continue;
         cli::Args args(argv + 2, argv + argc);
+        if (c.usage)
+            for (const auto& a : args)
+                if (a == "--help" || a == "-h") {
+                    std::printf("%s", c.usage);
+                    return 0;
+                }
         try {
             return c.run(args);
         } catch (const std::exception& e) {
