@@ -7,8 +7,8 @@
 namespace dsv4::cpu {
 
 // Multi-threaded streaming read of a buffer of `bytes` (0: max(1 GiB, 4x the
-// last-level cache)) in ordinary 4 KiB pages, like the mapped checkpoint;
-// the best of `runs` passes, in GB/s (1e9 bytes).
+// last-level cache)) in 2 MiB pages, like the mapped checkpoint
+// (lib/mapped_file.cpp); the best of `runs` passes, in GB/s (1e9 bytes).
 double measure_read_bandwidth(int n_threads, uint64_t bytes, int runs = 5);
 
 // The prefill GEMM (double precision, packed 16-row panels, as

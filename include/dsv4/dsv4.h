@@ -458,8 +458,9 @@ DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session *session, dsv4_se
 
 /* Streaming read bandwidth of this machine in GB/s (1e9 bytes/s): n_threads
  * threads (0: one per core) of the cpu backend's pool read a buffer of
- * buffer_bytes (0: max(1 GiB, 4x the last-level cache)) with its widest
- * vector loads; the best of 5 passes. The roofline of decode. */
+ * buffer_bytes (0: max(1 GiB, 4x the last-level cache)), in 2 MiB pages
+ * where the kernel offers them (as the checkpoint is mapped), with its
+ * widest vector loads; the best of 5 passes. The roofline of decode. */
 DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_bytes, double *out_gb_s);
 
 /* Peak of the GEMM the cpu backend's prefill runs (double precision: see
