@@ -6,6 +6,10 @@
 
 namespace dsv4::cpu {
 
+namespace {
+constexpr int32_t kZeroBlock = std::numeric_limits<int32_t>::min();
+}  // namespace
+
 bool indexer_queries_prepare(const float* q, int heads, int64_t dim, IndexerQueryBuffers& b) {
     if (heads <= 0 || dim <= 0 || dim % 32 || dim > kIndexerMaxDim) return false;
     const int64_t blocks = dim / 32;
@@ -39,6 +43,9 @@ bool indexer_queries_prepare(const float* q, int heads, int64_t dim, IndexerQuer
             }
             b.offsets[size_t(h * blocks + B)] = 12 * sum;
             b.exps[size_t(h * blocks + B)] = double(e - 128);
+            // The block's exp for now (the head's smallest comes off below);
+            // zero blocks marked, their shift is 0.
+            b.shifts[size_t(h * blocks + B)] = amax > 0.0f ? e : kZeroBlock;
             if (amax > 0.0f) {
                 lo = any ? std::min(lo, e) : e;
                 hi = any ? std::max(hi, e) : e;
@@ -48,10 +55,8 @@ bool indexer_queries_prepare(const float* q, int heads, int64_t dim, IndexerQuer
         spread = std::max(spread, hi - lo);
         b.min_exps[size_t(h)] = double(lo - 128);
         for (int64_t B = 0; B < blocks; ++B) {
-            const int64_t hb = h * blocks + B;
-            const int8_t* v = b.values.data() + h * dim + B * 32;
-            const bool zero = std::all_of(v, v + 32, [](int8_t x) { return x == 0; });
-            b.shifts[size_t(hb)] = zero ? 0 : int32_t(b.exps[size_t(hb)]) + 128 - lo;
+            int32_t& shift = b.shifts[size_t(h * blocks + B)];
+            shift = shift == kZeroBlock ? 0 : shift - lo;
         }
     }
     if (spread > kIndexerMaxSpread) return false;
