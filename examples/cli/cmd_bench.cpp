@@ -149,10 +149,6 @@ std::string sample_text(size_t bytes) {
 
 int run(const cli::Args& args) {
     cli::Flags flags(args);
-    if (flags.has("--help") || flags.has("-h")) {
-        std::printf("%s", kUsage);
-        return 0;
-    }
     std::string model_dir, backend;
     long long threads = 0, prompt = 512, gen = 64, bw_mb = 0, verify_reps = 5;
     bool json = false, warm = true, spec_gen = true, keep_page_cache = false;
@@ -492,6 +488,6 @@ int run(const cli::Args& args) {
 }
 
 const bool registered =
-    cli::register_command({"bench", "measure prefill / decode speed against the machine's rooflines", run});
+    cli::register_command({"bench", "measure prefill / decode speed against the machine's rooflines", run, kUsage});
 
 }  // namespace
