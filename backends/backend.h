@@ -80,12 +80,11 @@ public:
     // bytes of e2m1 codes a key, element 2j in the low nibble, and dim / 32
     // UE8M0 scales a key): what indexer_scores gives on the dequantized keys,
     // bit for bit. This default dequantizes them and calls it.
+    virtual void indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
+                                    const uint8_t* scales, int64_t count, float* scores) const;
     // out[k * rows.dim() ...] = row index[k] of a compact KV table in float,
     // as KvRows::load gives it, for k < count. This default calls that.
     virtual void load_kv_rows(const KvRows& rows, const int64_t* index, int64_t count, float* out) const;
-
-    virtual void indexer_scores_fp4(const float* q, const float* w, int heads, int64_t dim, const uint8_t* packed,
-                                    const uint8_t* scales, int64_t count, float* scores) const;
 
     // y[i] += route_w[i] * w2 . (silu(min(w1.x, L)) * clamp(w3.x, -L, L)) with
     // the route weight applied before w2 (route_w may be NULL: weight 1).
