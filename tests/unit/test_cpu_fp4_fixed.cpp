@@ -5,6 +5,7 @@
 // (scale spans over 3 binades, NaN scales), and non-finite activations.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -193,7 +194,11 @@ TEST_CASE("fp4 integer route: exact when the activations lie on its grid", "[cpu
     IsaGuard guard;
     cpu::set_active_isa(K->isa);
     std::mt19937 rng(23);
-    const int64_t out = 64, in = 4096, n = 2;
+    // One token takes the decode tile (four rows, finished four at a time),
+    // two take the two-token tile.
+    const int64_t n = GENERATE(int64_t(1), int64_t(2));
+    INFO("tokens " << n);
+    const int64_t out = 64, in = 4096;
     std::vector<int> base(out), spread(out);
     for (int64_t r = 0; r < out; ++r) {
         base[size_t(r)] = 120 + int(r % 9);
@@ -220,5 +225,53 @@ TEST_CASE("fp4 integer route: exact when the activations lie on its grid", "[cpu
         INFO("element " << i);
         REQUIRE(std::isnan(got[i]) == std::isnan(want[i]));
         if (!std::isnan(want[i])) REQUIRE(got[i] == want[i]);
+    }
+}
+
+TEST_CASE("fp4 integer route: a row's float is the same whichever tile computes it", "[cpu][kernels]") {
+    const cpu::Kernels* K = vnni_table();
+    if (!K) {
+        WARN("this CPU has no AVX512-VNNI table: the FP4 integer route is not built for it");
+        return;
+    }
+    // One token: the four-row decode tile, whose rows finish four at a time
+    // up to 65536 inputs and one at a time beyond; two tokens: the two-token
+    // tile, one row at a time. Each rounds the exact total once to double
+    // and once to float, so the first token's floats must agree bit for bit.
+    std::mt19937 rng(29);
+    for (int64_t in : {64, 2048, 65536, 65600}) {
+        INFO("in " << in);
+        const int64_t out = 24;
+        std::vector<int> base(out), spread(out);
+        for (int64_t r = 0; r < out; ++r) {
+            base[size_t(r)] = 100 + int(rng() % 50);
+            spread[size_t(r)] = int(rng() % 4);
+        }
+        Fp4Linear w(out, in, base, spread, rng);
+        // Wide-ranging activations: large totals, whose rounding to double matters.
+        auto x = normal_floats(size_t(2 * in), rng, 1e3f);
+        for (int64_t i = 0; i < 2 * in; i += 7) x[size_t(i)] *= 1e-4f;
+        cpu::Fp4FixedBuffers one, two;
+        REQUIRE(cpu::fp4_fixed_prepare(x.data(), in, 1, in, one, K->fp4_fixed_digits));
+        REQUIRE(cpu::fp4_fixed_prepare(x.data(), in, 2, in, two, K->fp4_fixed_digits));
+        std::vector<double> xd(size_t(2 * in));
+        for (int64_t t = 0; t < 2; ++t) cpu::fp4_pair_x_f32(x.data() + t * in, in, in, xd.data() + t * in);
+        std::vector<float> y1(static_cast<size_t>(out)), y2(static_cast<size_t>(2 * out));
+        K->gemv_fp4_fixed(w.w.data(), w.s.data(), in, out, one.view(), xd.data(), in, 1, y1.data(), out);
+        K->gemv_fp4_fixed(w.w.data(), w.s.data(), in, out, two.view(), xd.data(), in, 2, y2.data(), out);
+        for (int64_t r = 0; r < out; ++r) {
+            INFO("row " << r << ": " << y1[size_t(r)] << " vs " << y2[size_t(r)]);
+            REQUIRE(std::memcmp(&y1[size_t(r)], &y2[size_t(r)], sizeof(float)) == 0);
+        }
+        // And within the route's bound of the reference.
+        std::vector<float> want(static_cast<size_t>(out));
+        ReferenceBackend().matmul(w.lin, 0, out, x.data(), in, 1, want.data(), out);
+        float m = 0;
+        for (int64_t i = 0; i < in; ++i) m = std::max(m, std::fabs(x[size_t(i)]));
+        for (int64_t r = 0; r < out; ++r) {
+            const double bound =
+                std::ldexp(double(m), -38) * w.abs_sum(r) + 1.2e-7 * std::fabs(double(want[size_t(r)]));
+            REQUIRE(std::fabs(double(y1[size_t(r)]) - double(want[size_t(r)])) <= bound);
+        }
     }
 }
