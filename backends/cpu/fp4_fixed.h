@@ -13,9 +13,10 @@
 // byte, 64 weights times 64 digits of one limb is one vpdpbusd, and
 //     sum_i w_i x_i = 2^(e_min - 127 + exp - 1) * sum_k 256^k (A_k - 128 C_k)
 // with A_k the int32 lane sums of limb k and C_k = sum_i d_k[i] (the +128
-// offset's share, the same for every row). The int32 sums are exact and are
-// joined in double (one rounding of 2^-53 relative at the end); the rounding
-// that matters is that of x onto the grid 2^exp: |error| <= 2^-38 max|x|
+// offset's share, the same for every row). The int32 sums are exact, and so
+// is their join, in 64- or 128-bit integers; the total is rounded once to
+// double and once to float. The rounding that matters is that of x onto the
+// grid 2^exp: |error| <= 2^-38 max|x|
 // sum|w| (a float-accumulated product errs by about 2^-24 sum|w x|).
 #pragma once
 
