@@ -105,8 +105,9 @@ def test_ids_only_needs_no_tokenizer_and_text_does(golden_model):
 
 def test_another_thread_runs_while_a_session_computes(golden_model):
     """With a huge switch interval the interpreter never preempts the main thread, so the
-    spinning thread advances only while the main thread has released the GIL."""
-    s = golden_model.session()
+    spinning thread advances only while the main thread has released the GIL. A prefill here
+    takes some tens of milliseconds, so on a loaded machine the spinner may get no core in
+    one of them: up to five sessions are tried. Without the GIL released none would do."""
     count = [0]
     stop = threading.Event()
 
@@ -119,19 +120,26 @@ def test_another_thread_runs_while_a_session_computes(golden_model):
     spinner = threading.Thread(target=spin, daemon=True)
     sys.setswitchinterval(30)
     spinner.start()
+    during_prefill = during_steps = False
     try:
         time.sleep(0.05)
-        c0 = count[0]
-        gen = s.generate(list(range(1, 300)), max_tokens=20, temperature=0, stop_at_eos=False, ids_only=True)
-        c1 = count[0]
-        assert len(list(gen)) == 20
-        c2 = count[0]
+        for _ in range(5):
+            s = golden_model.session()
+            c0 = count[0]
+            gen = s.generate(list(range(1, 300)), max_tokens=20, temperature=0, stop_at_eos=False, ids_only=True)
+            c1 = count[0]
+            assert len(list(gen)) == 20
+            c2 = count[0]
+            during_prefill = during_prefill or c1 > c0
+            during_steps = during_steps or c2 > c1
+            if during_prefill and during_steps:
+                break
     finally:
         stop.set()
         sys.setswitchinterval(old)
         spinner.join()
-    assert c1 > c0  # during the prefill
-    assert c2 > c1  # during the generation steps
+    assert during_prefill
+    assert during_steps
 
 
 def test_two_sessions_generate_concurrently_like_sequentially(golden_model):
