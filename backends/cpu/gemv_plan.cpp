@@ -27,13 +27,15 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     const int64_t in = w.in;
     if (w.format == LinearFormat::FP4 && in % 32)
         fail(DSV4_STATUS_INTERNAL, "FP4 weight '" + w.weight->name + "' has in % 32 != 0");
-    // Activations in double, xld_ apart; FP4 in the paired layout, FP8 in
+    // Activations in double, xld_ apart; FP4 (and BF16 where the table says
+    // bf16_paired_x) in the paired layout, FP8 in
     // the order its kernel reads (zero padded to whole 64-input chunks where
     // that is not plain; the reordering stays within 64 inputs, so each
     // 128-input scale block keeps its own inputs and run_task only multiplies).
     const bool fp4 = w.format == LinearFormat::FP4;
     const bool fp8_reordered = w.format == LinearFormat::FP8 && k.fp8_x_order != Fp8XOrder::Plain;
-    xld_ = fp8_reordered ? ceil_div(in, 64) * 64 : in;
+    const bool bf16_paired = w.format == LinearFormat::BF16 && k.bf16_paired_x;
+    xld_ = fp8_reordered ? ceil_div(in, 64) * 64 : bf16_paired ? ceil_div(in, 16) * 16 : in;
     x_ = x;
     ldx_ = ldx;
     fp8_fused_ = fp8_reordered && k.fp8_order_scale_x;
@@ -44,7 +46,7 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
                                                                      : fp8_unpacked_x_f32;
     // (With fp8_fused_ the tasks order x themselves.)
     for (int64_t i = 0; i < n && !fp8_fused_; ++i) {
-        if (fp4)
+        if (fp4 || bf16_paired)
             pair(x + i * ldx, in, xld_, xd + i * xld_);
         else if (fp8_reordered)
             reorder(x + i * ldx, in, xld_, xd + i * xld_);
@@ -80,7 +82,7 @@ void GemvPlan::run_task(int64_t t, const Linear& w, float* y) const {
     switch (w.format) {
         case LinearFormat::BF16: {
             const int64_t a = t * chunk_, b = std::min(rows_, a + chunk_);
-            K.gemv_bf16(w.weight->as<uint16_t>() + (row0_ + a) * in, in, b - a, xd, in, n_, y + a, ldy_);
+            K.gemv_bf16(w.weight->as<uint16_t>() + (row0_ + a) * in, in, b - a, xd, xld_, n_, y + a, ldy_);
             return;
         }
         case LinearFormat::FP8: {

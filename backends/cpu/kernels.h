@@ -52,7 +52,8 @@ struct IndexerQueries;
 //    block scales of the rows' 128-row block and by fp8_x_factor (the ISA's
 //    decode yields code value / fp8_x_factor), in the order fp8_x_order names.
 //  - FP4 kernels expect x "paired": within every 16 inputs, the 8 even ones
-//    then the 8 odd ones (fp4_pair_x_f32). `in` is a multiple of 32.
+//    then the 8 odd ones (fp4_pair_x_f32). `in` is a multiple of 32. So do
+//    BF16 kernels where the table says bf16_paired_x.
 // y[i * ldy + r] = W[r, :] . x[i] for r < rows, i < n (float, rounded once).
 // The order in which an FP8 kernel reads x.
 enum class Fp8XOrder {
@@ -164,6 +165,12 @@ struct Kernels {
     // n (a multiple of 64), the same bits: the FP8 part of a compact KV row
     // (KvRows::load) vectorised. Null where the ISA has none.
     void (*fp8_blocks_to_float)(const uint8_t* codes, const uint8_t* scales, int64_t n, float* out);
+    // Whether gemv_bf16 reads x in pair_x's layout (per 16 inputs the 8 even
+    // ones, then the 8 odd ones; zero padded to a multiple of 16, which ldx
+    // covers) instead of in plain order: the AVX-512 tables split a BF16
+    // line's even and odd weights with a shift and an AND, as the float head
+    // does, instead of widening every weight in turn.
+    bool bf16_paired_x;
 };
 
 const Kernels& kernels();  // for active_isa()

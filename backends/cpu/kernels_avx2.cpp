@@ -346,7 +346,7 @@ const Kernels& kernels_avx2() {
                            dot_f64_f32, scale_blocks, nullptr,
                            nullptr,     nullptr,      nullptr,
                            nullptr,     nullptr,      nullptr,
-                           nullptr,     nullptr};
+                           nullptr,     nullptr,      false};
     return k;
 }
 

@@ -148,7 +148,7 @@ const Kernels& kernels_scalar() {
                            dot_f64_f32, scale_blocks, nullptr,
                            nullptr,     nullptr,      nullptr,
                            nullptr,     nullptr,      nullptr,
-                           nullptr,     nullptr};
+                           nullptr,     nullptr,      false};
     return k;
 }
 
