@@ -273,14 +273,31 @@ void CpuBackend::hc_mixes(const float* m, int n_out, int64_t width, const float*
     pool().for_each(tasks, body);
 }
 
+// Rows of a sparse attention call that the grouped kernels take at a time:
+// 128 rows of 512 floats (256 KiB) stay in L2 while every head group of the
+// task reads them.
+constexpr int64_t kAttnRowBlock = 128;
+
 void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
     const Kernels& K = cpu::kernels();
-    // Where the ISA has the grouped kernels, tasks of 4 heads: each key and
-    // value row is read once per group, not once per head.
+    // Where the ISA has the grouped kernels, each key and value row is read
+    // once per group of 4 heads, not once per head; and a task takes several
+    // groups and walks the rows in blocks of kAttnRowBlock, each block for
+    // every group of the task, so the rows come from memory or L3 once per
+    // task and pass (scores, weighted sums), not once per group. Each
+    // (head, row) score and each head's sum over the rows in order are the
+    // same operations either way. With one task per group the rows of a
+    // layer were read 32 times a token (64 heads); at 8320 rows (the 1M-token
+    // context of a ratio-128 layer) a layer took 20.8 ms at 2 threads
+    // (docs/PERFORMANCE.md, "Tenth session").
     const int group = K.attn_scores && K.attn_weighted ? 4 : 1;
     const int64_t n_kv = a.n_kv, dim = a.dim;
-    auto heads = [&](int64_t g, int) {
-        const int h0 = int(g) * group, nq = std::min(group, a.n_heads - h0);
+    const int64_t n_groups = (a.n_heads + group - 1) / group;
+    // At least two tasks a thread, for the pool's balancing.
+    const int64_t per_task = group > 1 ? std::max<int64_t>(1, n_groups / (2 * int64_t(pool().size()))) : 1;
+    const int span = int(per_task) * group;
+    auto heads = [&](int64_t t, int) {
+        const int h0 = int(t) * span, nq = std::min(span, a.n_heads - h0);
         thread_local std::vector<float> pbuf;
         thread_local std::vector<double> qbuf, sbuf;
         float* p = scratch(pbuf, size_t(nq * n_kv));
@@ -289,7 +306,8 @@ void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
         for (int64_t i = 0; i < nq * dim; ++i) q[i] = a.q[h0 * dim + i];
         if (group > 1) {
             double* sc = scratch(sbuf, size_t(nq * n_kv));
-            K.attn_scores(q, dim, nq, a.kv, n_kv, dim, sc, n_kv);
+            for (int64_t j0 = 0; j0 < n_kv; j0 += kAttnRowBlock)
+                K.attn_scores(q, dim, nq, a.kv + j0, std::min(kAttnRowBlock, n_kv - j0), dim, sc + j0, n_kv);
             for (int64_t i = 0; i < nq * n_kv; ++i) p[i] = float(sc[i]) * a.scale;
         } else {
             for (int64_t j = 0; j < n_kv; ++j) p[j] = float(K.dot_f64_f32(q, a.kv[j], dim)) * a.scale;
@@ -307,16 +325,17 @@ void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
             for (int64_t j = 0; j < n_kv; ++j) ph[j] = ph[j] / denom;
         }
         float* o = a.out + h0 * dim;
+        std::fill(o, o + nq * dim, 0.0f);
         if (group > 1) {
-            K.attn_weighted(p, n_kv, nq, a.kv, n_kv, dim, o, dim);
+            for (int64_t j0 = 0; j0 < n_kv; j0 += kAttnRowBlock)
+                K.attn_weighted(p + j0, n_kv, nq, a.kv + j0, std::min(kAttnRowBlock, n_kv - j0), dim, o, dim);
             return;
         }
-        std::fill(o, o + dim, 0.0f);
         for (int64_t j = 0; j < n_kv; ++j) K.axpy_f32(p[j], a.kv[j], o, dim);
     };
-    const int64_t tasks = (a.n_heads + group - 1) / group;
+    const int64_t tasks = (a.n_heads + span - 1) / span;
     if (int64_t(a.n_heads) * n_kv * dim < (1 << 16)) {
-        for (int64_t g = 0; g < tasks; ++g) heads(g, 0);
+        for (int64_t t = 0; t < tasks; ++t) heads(t, 0);
         return;
     }
     pool().for_each(tasks, heads);

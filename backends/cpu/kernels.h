@@ -119,9 +119,11 @@ struct Kernels {
     // The attention core for n_q query heads at once (null where the ISA has
     // none: the sparse attention then calls dot_f64_f32 and axpy_f32 per head
     // and key). Scores: out[h * ldo + j] = dot_f64_f32(q + h * ldq, keys[j],
-    // dim), the same sums bit for bit. Weighted values: out[h * ldo + i] =
-    // sum over j in order of w[h * ldw + j] * rows[j][i], as axpy_f32 from a
-    // zeroed out computes it.
+    // dim), the same sums bit for bit. Weighted values: out[h * ldo + i] +=
+    // w[h * ldw + j] * rows[j][i] for j in order, as axpy_f32 computes it (a
+    // float multiply, then a float add onto out's value): from a zeroed out,
+    // one call over all the rows or one call per consecutive part of them
+    // give the same floats.
     void (*attn_scores)(const double* q, int64_t ldq, int n_q, const float* const* keys, int64_t n_keys, int64_t dim,
                         double* out, int64_t ldo);
     void (*attn_weighted)(const float* w, int64_t ldw, int n_q, const float* const* rows, int64_t n_rows, int64_t dim,

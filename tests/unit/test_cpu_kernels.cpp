@@ -4,6 +4,7 @@
 // machine runs (forced in turn, as DSV4_CPU_ISA would).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -235,6 +236,62 @@ TEST_CASE("cpu gemv and gemm paths agree with each other", "[cpu][kernels]") {
     check_close(a, b);
 }
 
+TEST_CASE("cpu sparse attention: rows in blocks give the per-head route's floats bit for bit", "[cpu][kernels]") {
+    // The grouped kernels walk the rows in blocks (kAttnRowBlock, 128) for
+    // tasks of several head groups; every score and every head's sum over
+    // the rows must be what one dot_f64_f32 per head and row, the softmax,
+    // and one axpy_f32 per head and row from a zeroed out give.
+    IsaGuard guard;
+    std::mt19937 rng(41);
+    bool seen = false;
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        const cpu::Kernels& K = cpu::kernels();
+        if (!K.attn_scores || !K.attn_weighted) continue;
+        seen = true;
+        for (int64_t nkv : {int64_t(127), int64_t(129), int64_t(300)})
+            for (int H : {64, 6}) {
+                INFO("isa " << cpu::isa_name(isa) << " rows " << nkv << " heads " << H);
+                const int d = 136;
+                auto q = random_floats(size_t(H * d), rng), keys = random_floats(size_t(nkv * d), rng),
+                     sink = random_floats(size_t(H), rng);
+                std::vector<const float*> rows;
+                for (int64_t j = 0; j < nkv; ++j) rows.push_back(keys.data() + ((j * 7) % nkv) * d);
+                const float scale = 0.1f;
+                std::vector<float> want(size_t(H * d), 0.0f), got(size_t(H * d), -1.0f);
+                for (int h = 0; h < H; ++h) {
+                    const std::vector<double> qd(q.begin() + h * d, q.begin() + (h + 1) * d);
+                    std::vector<float> p(static_cast<size_t>(nkv));
+                    float mx = -std::numeric_limits<float>::infinity();
+                    for (int64_t j = 0; j < nkv; ++j) {
+                        p[size_t(j)] = float(K.dot_f64_f32(qd.data(), rows[size_t(j)], d)) * scale;
+                        mx = std::max(mx, p[size_t(j)]);
+                    }
+                    float denom = 0.0f;
+                    for (auto& v : p) {
+                        v = std::exp(v - mx);
+                        denom += v;
+                    }
+                    denom += std::exp(sink[size_t(h)] - mx);
+                    for (int64_t j = 0; j < nkv; ++j)
+                        K.axpy_f32(p[size_t(j)] / denom, rows[size_t(j)], want.data() + h * d, d);
+                }
+                SparseAttentionArgs a;
+                a.q = q.data();
+                a.n_heads = H;
+                a.dim = d;
+                a.kv = rows.data();
+                a.n_kv = nkv;
+                a.sink = sink.data();
+                a.scale = scale;
+                a.out = got.data();
+                CpuBackend(2).sparse_attention(a);
+                REQUIRE(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+            }
+    }
+    if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
+}
+
 TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference", "[cpu][kernels]") {
     IsaGuard guard;
     std::mt19937 rng(11);
@@ -407,7 +464,8 @@ TEST_CASE("dot_rows_f64_f32 gives dot_f64_f32's sums for every row bit for bit",
     if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(seen);
 }
 
-TEST_CASE("attn_scores and attn_weighted give dot_f64_f32's and axpy_f32's results bit for bit", "[cpu][kernels]") {
+TEST_CASE("attn_scores and attn_weighted give dot_f64_f32's and axpy_f32's results bit for bit, rows in parts too",
+          "[cpu][kernels]") {
     std::mt19937 rng(33);
     bool seen = false;
     for (cpu::Isa isa : isas()) {
@@ -436,15 +494,27 @@ TEST_CASE("attn_scores and attn_weighted give dot_f64_f32's and axpy_f32's resul
                     auto w = random_floats(size_t(nq * (n_kv + 1)), rng);
                     if (n_kv > 2) w[1] = -0.0f;  // a -0 weight: +0 + -0 stays +0, as in axpy
                     const int64_t ldout = dim + 3;
+                    // out zeroed within dim; 7 past it, which must stay.
                     std::vector<float> want(size_t(nq * ldout), 0.0f), out(size_t(nq * ldout), 7.0f);
+                    for (int h = 0; h < nq; ++h)
+                        std::fill(out.begin() + h * ldout, out.begin() + h * ldout + dim, 0.0f);
+                    auto split = out;
                     for (int h = 0; h < nq; ++h)
                         for (int64_t j = 0; j < n_kv; ++j)
                             K.axpy_f32(w[size_t(h * (n_kv + 1) + j)], rows[size_t(j)], want.data() + h * ldout, dim);
                     K.attn_weighted(w.data(), n_kv + 1, nq, rows.data(), n_kv, dim, out.data(), ldout);
+                    // The rows in two consecutive parts, the second call adding onto the first's out.
+                    const int64_t cut = n_kv / 3;
+                    K.attn_weighted(w.data(), n_kv + 1, nq, rows.data(), cut, dim, split.data(), ldout);
+                    K.attn_weighted(w.data() + cut, n_kv + 1, nq, rows.data() + cut, n_kv - cut, dim, split.data(),
+                                    ldout);
                     for (int h = 0; h < nq; ++h) {
                         REQUIRE(std::memcmp(out.data() + h * ldout, want.data() + h * ldout,
                                             size_t(dim) * sizeof(float)) == 0);
+                        REQUIRE(std::memcmp(split.data() + h * ldout, want.data() + h * ldout,
+                                            size_t(dim) * sizeof(float)) == 0);
                         CHECK(out[size_t(h * ldout + dim)] == 7.0f);  // nothing written past dim
+                        CHECK(split[size_t(h * ldout + dim)] == 7.0f);
                     }
                 }
     }
