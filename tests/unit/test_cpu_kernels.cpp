@@ -236,6 +236,23 @@ TEST_CASE("cpu gemv and gemm paths agree with each other", "[cpu][kernels]") {
     check_close(a, b);
 }
 
+namespace {
+SparseAttentionArgs attention_args(const std::vector<float>& q, int heads, int dim,
+                                   const std::vector<const float*>& rows, const std::vector<float>& sink, float scale,
+                                   float* out) {
+    SparseAttentionArgs a;
+    a.q = q.data();
+    a.n_heads = heads;
+    a.dim = dim;
+    a.kv = rows.data();
+    a.n_kv = int64_t(rows.size());
+    a.sink = sink.data();
+    a.scale = scale;
+    a.out = out;
+    return a;
+}
+}  // namespace
+
 TEST_CASE("cpu sparse attention: rows in blocks give the per-head route's floats bit for bit", "[cpu][kernels]") {
     // The grouped kernels walk the rows in blocks (kAttnRowBlock, 128) for
     // tasks of several head groups; every score and every head's sum over
@@ -276,16 +293,7 @@ TEST_CASE("cpu sparse attention: rows in blocks give the per-head route's floats
                     for (int64_t j = 0; j < nkv; ++j)
                         K.axpy_f32(p[size_t(j)] / denom, rows[size_t(j)], want.data() + h * d, d);
                 }
-                SparseAttentionArgs a;
-                a.q = q.data();
-                a.n_heads = H;
-                a.dim = d;
-                a.kv = rows.data();
-                a.n_kv = nkv;
-                a.sink = sink.data();
-                a.scale = scale;
-                a.out = got.data();
-                CpuBackend(2).sparse_attention(a);
+                CpuBackend(2).sparse_attention(attention_args(q, H, d, rows, sink, scale, got.data()));
                 REQUIRE(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
             }
     }
@@ -310,18 +318,8 @@ TEST_CASE("cpu attention, indexer scores, hc mixes and experts match reference",
             std::vector<const float*> rows;
             for (int64_t j = 0; j < nkv; ++j) rows.push_back(keys.data() + (nkv - 1 - j) * d);
             std::vector<float> want(size_t(H * d)), got(size_t(H * d));
-            SparseAttentionArgs a;
-            a.q = q.data();
-            a.n_heads = H;
-            a.dim = d;
-            a.kv = rows.data();
-            a.n_kv = nkv;
-            a.sink = sink.data();
-            a.scale = 0.1f;
-            a.out = want.data();
-            ref.sparse_attention(a);
-            a.out = got.data();
-            cpu.sparse_attention(a);
+            ref.sparse_attention(attention_args(q, H, d, rows, sink, 0.1f, want.data()));
+            cpu.sparse_attention(attention_args(q, H, d, rows, sink, 0.1f, got.data()));
             check_close(got, want);
         }
         for (int heads : {8, 6}) {
