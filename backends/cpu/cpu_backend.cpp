@@ -23,6 +23,7 @@ namespace {
 using cpu::ceil_div;
 using cpu::Kernels;
 using cpu::scratch;
+using cpu::scratch_aligned;
 
 double e8m0_d(uint8_t e) {
     return double(e8m0_to_float(e));
@@ -302,7 +303,7 @@ void CpuBackend::sparse_attention(const SparseAttentionArgs& a) const {
         thread_local std::vector<double> qbuf, sbuf;
         float* p = scratch(pbuf, size_t(nq * n_kv));
         // The queries in double once, not once per key (same sums as dot_f32).
-        double* q = scratch(qbuf, size_t(nq * dim));
+        double* q = scratch_aligned(qbuf, size_t(nq * dim));
         for (int64_t i = 0; i < nq * dim; ++i) q[i] = a.q[h0 * dim + i];
         if (group > 1) {
             double* sc = scratch(sbuf, size_t(nq * n_kv));
@@ -358,7 +359,7 @@ void CpuBackend::indexer_scores(const float* q, const float* w, int heads, int64
     constexpr int64_t kChunk = 64;
     // The queries in double once (same sums as dot_f32).
     thread_local std::vector<double> qbuf;  // the caller's; workers read it during this call
-    double* qd = scratch(qbuf, size_t(heads * dim));
+    double* qd = scratch_aligned(qbuf, size_t(heads * dim));
     for (int64_t i = 0; i < heads * dim; ++i) qd[i] = q[i];
     auto body = [&](int64_t t, int) {
         const int64_t b0 = t * kChunk, b1 = std::min(count, b0 + kChunk), nb = b1 - b0;

@@ -31,4 +31,17 @@ T* scratch(std::vector<T>& v, size_t n) {
     return v.data();
 }
 
+// scratch() whose start is 64-byte aligned. For buffers a kernel reads with
+// 512-bit loads many times over (the queries of the attention): malloc aligns
+// to 16 bytes, and then every such load spans two cache lines. The attention
+// scores ran at 62-67 cycles per row, 4 heads and 64 dims with the queries 16
+// bytes off a line, against 44-50 aligned (one Zen 4 core, in L1/L2).
+template <class T>
+T* scratch_aligned(std::vector<T>& v, size_t n) {
+    constexpr size_t kPad = 64 / sizeof(T);
+    T* p = scratch(v, n + kPad);
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    return reinterpret_cast<T*>((a + 63) & ~uintptr_t(63));
+}
+
 }  // namespace dsv4::cpu

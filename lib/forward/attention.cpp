@@ -5,6 +5,7 @@
 #include <numeric>
 #include <vector>
 
+#include "aligned_vector.h"
 #include "error.h"
 #include "forward/compressor.h"
 #include "forward/indexer.h"
@@ -79,8 +80,9 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     }
 
     // The single shared key/value head; its non-rotated dims are FP8-simulated
-    // (and kept as codes for the window ring).
-    std::vector<float> kv(size_t(n * d));
+    // (and kept as codes for the window ring). Rows that sparse_attention
+    // reads, here and below, start on cache lines (aligned_vector.h).
+    AlignedVector<float> kv(size_t(n * d));
     int64_t first_kept = 0;
     const KvRows fresh = chunk_keys(ctx, w, st, p0, n, x, kv.data(), first_kept);
 
@@ -92,14 +94,14 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     // scratch, the window rows of earlier calls once per chunk, the entries
     // an indexer selects per query (into `gathered`).
     const int64_t ring_rows = std::max<int64_t>(0, std::min<int64_t>(W - 1, p0));
-    std::vector<float> window_rows(size_t(ring_rows * d)), gathered;
+    AlignedVector<float> window_rows(size_t(ring_rows * d)), gathered;
     std::vector<int64_t> slots;
     const KvRows& ring = st.ring;
     for (int64_t t = p0 - ring_rows; t < p0; ++t) slots.push_back(t % ring.capacity());
     ctx.be.load_kv_rows(ring, slots.data(), ring_rows, window_rows.data());
     // Without an indexer every query reads all entries so far: dequantize
     // those of the whole chunk once.
-    std::vector<float> all_entries;
+    AlignedVector<float> all_entries;
     const KvRows empty;
     const KvRows& entries = R > 0 ? *st.compressor.entries : empty;
     if (R > 0 && !w.has_indexer) {
