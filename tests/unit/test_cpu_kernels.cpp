@@ -526,8 +526,10 @@ TEST_CASE("cpu logits_matmul: BF16 heads in float within float rounding, the sam
     for (cpu::Isa isa : isas()) {
         cpu::set_active_isa(isa);
         const cpu::Kernels& K = cpu::kernels();
-        // 4100: above the widest row the AMD route takes in narrow tiles.
-        for (int64_t in : {5, 31, 32, 200, 1000, 4100}) {
+        // Rows of whole 32-input steps (32, 1024, 4096) take the AMD
+        // one-token tile (bf16f_tile4_amd) on AMD CPUs, the others its
+        // fallback, bf16f_tile.
+        for (int64_t in : {5, 31, 32, 200, 1000, 1024, 4096, 4100}) {
             std::mt19937 rng(static_cast<uint32_t>(in));
             const int64_t out = 301;  // not a multiple of the 4-row tile
             RandomLinear w(LinearFormat::BF16, out, in, rng);
