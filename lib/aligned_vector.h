@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace dsv4 {
@@ -35,5 +37,45 @@ struct CacheLineAllocator {
 
 template <class T>
 using AlignedVector = std::vector<T, CacheLineAllocator<T>>;
+
+// CacheLineAllocator whose vectors leave the elements they add without an
+// initial value (default-initialization, which for float is none): for
+// per-call buffers that a producer fills completely before anything reads
+// them (a matmul's output, dequantized key rows). A std::vector zeroes what
+// resize or its size constructor adds, which for the attention's buffers is
+// one more pass over memory per layer and token: at a 1M-token context the
+// compressed entries a ratio-128 layer dequantizes every token are 8192 rows
+// of 512 floats, 16 MiB.
+template <class T>
+struct UninitCacheLineAllocator {
+    using value_type = T;
+    UninitCacheLineAllocator() = default;
+    template <class U>
+    UninitCacheLineAllocator(const UninitCacheLineAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return CacheLineAllocator<T>().allocate(n); }
+    void deallocate(T* p, std::size_t n) noexcept { CacheLineAllocator<T>().deallocate(p, n); }
+    template <class U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... A>
+    void construct(U* p, A&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<A>(args)...);
+    }
+    template <class U>
+    bool operator==(const UninitCacheLineAllocator<U>&) const noexcept {
+        return true;
+    }
+    template <class U>
+    bool operator!=(const UninitCacheLineAllocator<U>&) const noexcept {
+        return false;
+    }
+};
+
+// On a cache line, elements added by resize(n) or the size constructor
+// uninitialized; resize(n, value) and the other constructors set them as
+// usual.
+template <class T>
+using ScratchVector = std::vector<T, UninitCacheLineAllocator<T>>;
 
 }  // namespace dsv4

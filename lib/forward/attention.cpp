@@ -65,7 +65,7 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     const RopeTable& rope = ctx.rope_for(R);
 
     // Query: low-rank, normed, then each head normed without a weight.
-    std::vector<float> qr(size_t(n * Lq)), q(size_t(n * qw));
+    ScratchVector<float> qr(size_t(n * Lq)), q(size_t(n * qw));
     ctx.be.matmul(w.wq_a, 0, Lq, x, D, n, qr.data(), Lq);
     rms_norm_rows(qr.data(), n, Lq, w.q_norm, eps, qr.data());
     ctx.be.matmul(w.wq_b, 0, qw, qr.data(), Lq, n, q.data(), qw);
@@ -81,8 +81,11 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
 
     // The single shared key/value head; its non-rotated dims are FP8-simulated
     // (and kept as codes for the window ring). Rows that sparse_attention
-    // reads, here and below, start on cache lines (aligned_vector.h).
-    AlignedVector<float> kv(size_t(n * d));
+    // reads, here and below, start on cache lines (aligned_vector.h). The
+    // per-call buffers of this function are ScratchVectors: what fills each
+    // (a matmul, load_kv_rows, sparse_attention) writes every element, so
+    // zeroing them first would be a wasted pass over memory.
+    ScratchVector<float> kv(size_t(n * d));
     int64_t first_kept = 0;
     const KvRows fresh = chunk_keys(ctx, w, st, p0, n, x, kv.data(), first_kept);
 
@@ -94,14 +97,14 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     // scratch, the window rows of earlier calls once per chunk, the entries
     // an indexer selects per query (into `gathered`).
     const int64_t ring_rows = std::max<int64_t>(0, std::min<int64_t>(W - 1, p0));
-    AlignedVector<float> window_rows(size_t(ring_rows * d)), gathered;
+    ScratchVector<float> window_rows(size_t(ring_rows * d)), gathered;
     std::vector<int64_t> slots;
     const KvRows& ring = st.ring;
     for (int64_t t = p0 - ring_rows; t < p0; ++t) slots.push_back(t % ring.capacity());
     ctx.be.load_kv_rows(ring, slots.data(), ring_rows, window_rows.data());
     // Without an indexer every query reads all entries so far: dequantize
     // those of the whole chunk once.
-    AlignedVector<float> all_entries;
+    ScratchVector<float> all_entries;
     const KvRows empty;
     const KvRows& entries = R > 0 ? *st.compressor.entries : empty;
     if (R > 0 && !w.has_indexer) {
@@ -111,7 +114,7 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
         std::iota(slots.begin(), slots.end(), int64_t(0));
         ctx.be.load_kv_rows(entries, slots.data(), count, all_entries.data());
     }
-    std::vector<float> o(size_t(n * qw));
+    ScratchVector<float> o(size_t(n * qw));
     std::vector<const float*> rows;
     const float scale = float(std::pow(double(d), -0.5));
     for (int64_t i = 0; i < n; ++i) {
@@ -150,7 +153,7 @@ void attention_forward(const ForwardContext& ctx, const AttentionWeights& w, Lay
     // Grouped low-rank output: group g's heads go through its own Lo rows of wo_a.
     const int G = c.o_groups;
     const int64_t Lo = c.o_lora_rank, gw = qw / G;
-    std::vector<float> z(size_t(n * G * Lo));
+    ScratchVector<float> z(size_t(n * G * Lo));
     for (int g = 0; g < G; ++g) ctx.be.matmul(w.wo_a, g * Lo, Lo, o.data() + g * gw, qw, n, z.data() + g * Lo, G * Lo);
     ctx.be.matmul(w.wo_b, 0, D, z.data(), G * Lo, n, out, D);
 }

@@ -1,7 +1,9 @@
 // Buffers the SIMD kernels read with 512-bit loads start on cache lines: the
 // attention's key rows (AlignedVector) and its queries in double
 // (scratch_aligned). A misaligned start makes every load span two lines; the
-// attention ran 1.2-1.4x slower that way (docs/PERFORMANCE.md).
+// attention ran 1.2-1.4x slower that way (docs/PERFORMANCE.md). ScratchVector,
+// the same storage, leaves what resize adds unset (the attention's per-call
+// buffers, which their producers fill).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -38,4 +40,23 @@ TEST_CASE("scratch_aligned returns a cache-line start with room for n elements",
         for (size_t i = 0; i < n; ++i) p[i] = double(i);
         CHECK(p[n - 1] == double(n - 1));
     }
+}
+
+TEST_CASE("ScratchVector starts on a cache line and keeps what was written when it grows", "[aligned]") {
+    dsv4::ScratchVector<float> v;
+    for (size_t n : {size_t(1), size_t(3), size_t(17), size_t(512), size_t(4096 * 512)}) {
+        const size_t old = v.size();
+        v.resize(old + n);  // the added elements have no value until written
+        REQUIRE(on_cache_line(v.data()));
+        for (size_t i = old; i < v.size(); ++i) v[i] = float(i % 1000);
+        for (size_t i = 0; i < v.size(); i += 97) REQUIRE(v[i] == float(i % 1000));
+    }
+    dsv4::ScratchVector<float> filled(1000, 2.5f);  // an explicit value is still set
+    CHECK(on_cache_line(filled.data()));
+    CHECK(filled.front() == 2.5f);
+    CHECK(filled.back() == 2.5f);
+    filled.resize(3000, -1.0f);
+    CHECK(filled[999] == 2.5f);
+    CHECK(filled[1000] == -1.0f);
+    CHECK(filled.back() == -1.0f);
 }
