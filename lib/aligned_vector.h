@@ -47,13 +47,10 @@ using AlignedVector = std::vector<T, CacheLineAllocator<T>>;
 // compressed entries a ratio-128 layer dequantizes every token are 8192 rows
 // of 512 floats, 16 MiB.
 template <class T>
-struct UninitCacheLineAllocator {
-    using value_type = T;
+struct UninitCacheLineAllocator : CacheLineAllocator<T> {
     UninitCacheLineAllocator() = default;
     template <class U>
     UninitCacheLineAllocator(const UninitCacheLineAllocator<U>&) noexcept {}
-    T* allocate(std::size_t n) { return CacheLineAllocator<T>().allocate(n); }
-    void deallocate(T* p, std::size_t n) noexcept { CacheLineAllocator<T>().deallocate(p, n); }
     template <class U>
     void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
         ::new (static_cast<void*>(p)) U;
@@ -61,14 +58,6 @@ struct UninitCacheLineAllocator {
     template <class U, class... A>
     void construct(U* p, A&&... args) {
         ::new (static_cast<void*>(p)) U(std::forward<A>(args)...);
-    }
-    template <class U>
-    bool operator==(const UninitCacheLineAllocator<U>&) const noexcept {
-        return true;
-    }
-    template <class U>
-    bool operator!=(const UninitCacheLineAllocator<U>&) const noexcept {
-        return false;
     }
 };
 
