@@ -1,4 +1,6 @@
-// A std::vector whose storage starts on a 64-byte boundary (one cache line).
+// std::vectors whose storage starts on a 64-byte boundary (one cache line):
+// AlignedVector, and ScratchVector, which also leaves added elements unset
+// (the attention's per-call buffers use it).
 //
 // For buffers that SIMD kernels read many times over with 512-bit loads, such
 // as the attention's key and value rows: malloc aligns to 16 bytes, and a

@@ -1,9 +1,9 @@
 // Buffers the SIMD kernels read with 512-bit loads start on cache lines: the
-// attention's key rows (AlignedVector) and its queries in double
+// attention's key rows and other per-call buffers (ScratchVector, which also
+// leaves what resize adds unset, since their producers fill them; AlignedVector
+// is the same storage with std::vector's zeroing) and its queries in double
 // (scratch_aligned). A misaligned start makes every load span two lines; the
-// attention ran 1.2-1.4x slower that way (docs/PERFORMANCE.md). ScratchVector,
-// the same storage, leaves what resize adds unset (the attention's per-call
-// buffers, which their producers fill).
+// attention ran 1.2-1.4x slower that way (docs/PERFORMANCE.md).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
