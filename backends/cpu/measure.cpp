@@ -82,20 +82,25 @@ double measure_gemm_peak(int n_threads, int64_t m, int64_t n, int64_t k, int run
     const Kernels& K = kernels();
     std::vector<double> xt(size_t(k * ntok), 0.5);
     // The weight already decoded (the decode step left out): the
-    // micro-kernel's ceiling on this shape, in the task layout of matmul_gemm.
-    std::vector<double> w(size_t(n * k), 0.25);
+    // micro-kernel's ceiling on this shape, in the layout of matmul_gemm,
+    // whose tasks decode kKc inputs of their kTaskRows rows at a time into a
+    // per-thread block and run the micro-kernel on it. (Until the thirteenth
+    // session this read the rows of one n x k matrix, 32 KiB apart at k =
+    // 4096: the rows of a tile then share L1 sets, and the kernel ran at 0.8
+    // of what it does on the decoded blocks prefill gives it.)
     ThreadPool pool(n_threads);
     double best = 0.0;
     for (int r = 0; r < runs; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         pool.for_each((n + kTaskRows - 1) / kTaskRows, [&](int64_t t, int) {
             const int64_t a = t * kTaskRows, nr = std::min(n - a, kTaskRows);
-            thread_local std::vector<double> c;
+            thread_local std::vector<double> c, w;
             if (c.size() < size_t(kTaskRows * ntok)) c.resize(size_t(kTaskRows * ntok));
+            if (w.size() < size_t(kTaskRows * kKc)) w.assign(size_t(kTaskRows * kKc), 0.25);
             std::fill(c.begin(), c.begin() + nr * ntok, 0.0);
             for (int64_t k0 = 0; k0 < k; k0 += kKc)
-                K.gemm_rows(w.data() + a * k + k0, k, nr, xt.data() + k0 * ntok, ntok, ntok, std::min(kKc, k - k0),
-                            c.data(), ntok);
+                K.gemm_rows(w.data(), kKc, nr, xt.data() + k0 * ntok, ntok, ntok, std::min(kKc, k - k0), c.data(),
+                            ntok);
         });
         const double s = seconds_since(t0);
         best = std::max(best, 2.0 * double(m) * double(n) * double(k) / s / 1e9);

@@ -6,7 +6,10 @@
 // Decode is memory bound: every token reads the weights it uses once, so
 //   decode efficiency = bytes_per_token * decode_tok_s / read_bandwidth.
 // Prefill is compute bound: prefill GFLOP/s (FLOPs from the model's dims,
-// prefill_flops below) against the measured peak of the GEMM prefill runs.
+// prefill_macs below) against the machine's GEMM peak, measured in the same
+// run with the same threads: oneDNN's f32 matmul (the reference computes in
+// f32; gemm_peak_gflop_s), its bf16 one, and the library's own f64 kernel,
+// the arithmetic prefill runs in (docs/PERFORMANCE.md, "Precision").
 //
 // The checkpoint is dropped from the page cache first (unless
 // --keep-page-cache), as fio invalidates its files before a run: pages an
@@ -32,6 +35,7 @@
 
 #include "command.h"
 #include "default_model.h"
+#include "onednn_peak.h"
 #include "page_cache.h"
 #include "spec_bench.h"
 
@@ -303,14 +307,19 @@ int run(const cli::Args& args) {
     }
     dsv4_session_destroy(after_prefill);
 
-    std::fprintf(stderr, "bench: measuring read bandwidth and GEMM peak with %d thread(s)...\n", n_threads);
+    std::fprintf(
+        stderr, "bench: measuring read bandwidth and GEMM peaks (dsv4 f64, oneDNN f32 and bf16) with %d thread(s)...\n",
+        n_threads);
     // Two more bandwidth probes and two GEMM probes, alternating, a few
     // seconds apart: on a shared host one can land in a burst of a
     // neighbour's work (a GEMM probe once read half the usual peak and put
     // prefill at 1.13 of it), and the ceilings are what the machine does, so
     // the best counts. The best bandwidth of all probes is reported beside the
     // decode's own.
-    double bw_probe[2] = {0, 0}, gemm_probe[2] = {0, 0};
+    // The GEMM probes: the library's f64 kernel (dsv4_measure_gemm_peak,
+    // 256 x 4096 x 4096) and oneDNN's f32 and bf16 matmul on the same shape.
+    double bw_probe[2] = {0, 0}, gemm_probe[2] = {0, 0}, f32_probe[2] = {-1, -1}, bf16_probe[2] = {-1, -1};
+    std::string onednn_error;
     for (int i = 0; i < 2; ++i) {
         if ((st = dsv4_measure_read_bandwidth(n_threads, uint64_t(bw_mb) << 20, &bw_probe[i])) != DSV4_STATUS_OK) {
             dsv4_model_close(model);
@@ -320,13 +329,22 @@ int run(const cli::Args& args) {
             dsv4_model_close(model);
             return cli::fail_status("GEMM probe", st);
         }
+        f32_probe[i] = cli::onednn_matmul_gflop_s(false, n_threads, 256, 4096, 4096, 3, onednn_error);
+        bf16_probe[i] = cli::onednn_matmul_gflop_s(true, n_threads, 256, 4096, 4096, 3, onednn_error);
     }
+    if (!onednn_error.empty()) std::fprintf(stderr, "bench: %s\n", onednn_error.c_str());
     double bw = 0, bw_best = std::max(bw_probe[0], bw_probe[1]);
     for (double b : decode_bw_probes) {
         bw += b / double(decode_bw_probes.size());
         bw_best = std::max(bw_best, b);
     }
-    const double peak = std::max(gemm_probe[0], gemm_probe[1]);
+    const double f64_peak = std::max(gemm_probe[0], gemm_probe[1]);
+    const double f32_peak = std::max(f32_probe[0], f32_probe[1]);
+    const double bf16_peak = std::max(bf16_probe[0], bf16_probe[1]);
+    // The roofline is oneDNN's; f32 is the reference's arithmetic
+    // (bf16 would not reproduce it). Without oneDNN f32, the f64 kernel's.
+    const bool have_f32 = f32_peak > 0;
+    const double peak = have_f32 ? f32_peak : f64_peak;
 
     double tok_mb_s = -1;
     dsv4_tokenizer* tok = nullptr;
@@ -378,11 +396,18 @@ int run(const cli::Args& args) {
                       dropped_files, page_in_bytes / double(1 << 30), page_in_s);
     std::printf("open:       %.3f s (RSS %.0f MiB); cold prefill %.2f s (%s)\n", open_s, rss_open_mb, prefill_cold_s,
                 page_in);
+    std::printf("prefill:    %lld tokens in %.2f s = %.2f tok/s, %.1f GFLOP -> %.1f GFLOP/s\n", prompt, prefill_s,
+                prefill_tok_s, prefill_gflop, prefill_gflop_s);
+    if (have_f32)
+        std::printf("            = %.2f of oneDNN's f32 GEMM peak %.1f GFLOP/s (probes %.1f, %.1f)\n",
+                    prefill_gflop_s / f32_peak, f32_peak, f32_probe[0], f32_probe[1]);
+    if (bf16_peak > 0)
+        std::printf("            = %.2f of oneDNN's bf16 GEMM peak %.1f GFLOP/s (probes %.1f, %.1f)\n",
+                    prefill_gflop_s / bf16_peak, bf16_peak, bf16_probe[0], bf16_probe[1]);
     std::printf(
-        "prefill:    %lld tokens in %.2f s = %.2f tok/s, %.1f GFLOP -> %.1f GFLOP/s = %.2f of the GEMM peak %.1f "
-        "GFLOP/s (probes %.1f, %.1f)\n",
-        prompt, prefill_s, prefill_tok_s, prefill_gflop, prefill_gflop_s, prefill_gflop_s / peak, peak, gemm_probe[0],
-        gemm_probe[1]);
+        "            = %.2f of dsv4's f64 GEMM peak %.1f GFLOP/s (probes %.1f, %.1f), the arithmetic prefill runs "
+        "in\n",
+        prefill_gflop_s / f64_peak, f64_peak, gemm_probe[0], gemm_probe[1]);
     std::printf(
         "decode:     %lld tokens in %.2f s = %.3f tok/s, %.1f MB of weights/token -> %.2f GB/s = %.2f of the read "
         "bandwidth %.2f GB/s (the mean of probes between its stretches: %s; %.2f of the best probe of the run, "
@@ -438,7 +463,11 @@ int run(const cli::Args& args) {
                             {"prefill_gflop", prefill_gflop},
                             {"prefill_gflop_s", prefill_gflop_s},
                             {"gemm_peak_gflop_s", peak},
+                            {"gemm_peak_source", have_f32 ? "oneDNN f32" : "dsv4 f64"},
                             {"prefill_efficiency", prefill_gflop_s / peak},
+                            {"gemm_peak_f64_gflop_s", f64_peak},
+                            {"gemm_peak_f64_probes_gflop_s", {gemm_probe[0], gemm_probe[1]}},
+                            {"prefill_efficiency_f64", prefill_gflop_s / f64_peak},
                             {"decode_s", decode_s},
                             {"decode_tok_s", decode_tok_s},
                             {"bytes_per_token", bytes_per_token},
@@ -447,7 +476,8 @@ int run(const cli::Args& args) {
                             {"bandwidth_best_gb_s", bw_best},
                             {"bandwidth_after_probes_gb_s", {bw_probe[0], bw_probe[1]}},
                             {"decode_efficiency_vs_best", bytes_per_token * decode_tok_s / (bw_best * 1e9)},
-                            {"gemm_peak_probes_gflop_s", {gemm_probe[0], gemm_probe[1]}},
+                            {"gemm_peak_probes_gflop_s", have_f32 ? std::vector<double>{f32_probe[0], f32_probe[1]}
+                                                                  : std::vector<double>{gemm_probe[0], gemm_probe[1]}},
                             {"decode_efficiency", decode_eff},
                             {"decode_format_gb_s", {{"bf16", fmt_gb_s(0)}, {"fp8", fmt_gb_s(1)}, {"fp4", fmt_gb_s(2)}}},
                             {"decode_format_ms_per_token",
@@ -464,6 +494,11 @@ int run(const cli::Args& args) {
                             {"page_in_bytes", page_in_bytes},
                             {"weights_mapped_mb", mapped.resident_mb},
                             {"weights_huge_page_mb", mapped.huge_page_mb}};
+        if (bf16_peak > 0) {
+            j["gemm_peak_bf16_gflop_s"] = bf16_peak;
+            j["gemm_peak_bf16_probes_gflop_s"] = {bf16_probe[0], bf16_probe[1]};
+            j["prefill_efficiency_bf16"] = prefill_gflop_s / bf16_peak;
+        }
         if (tok_mb_s >= 0) j["tokenizer_encode_mb_s"] = tok_mb_s;
         if (spec.ran) {
             j["mtp_acceptance"] = spec.mtp_acceptance;
