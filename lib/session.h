@@ -21,7 +21,7 @@ class ByteSource;
 
 struct SessionOptions {
     uint64_t n_ctx = 4096;
-    uint32_t prefill_chunk = 256;
+    uint32_t prefill_chunk = 512;
     std::function<bool()> abort;                       // true: cancel (polled between layers)
     std::function<bool(uint64_t, uint64_t)> progress;  // (done, total) per prefill chunk; false: cancel
 };

@@ -86,7 +86,10 @@ struct Kernels {
     // kb (a multiple of 32) inputs of one row, scales s[kb / 32], paired order.
     void (*decode_fp4)(const uint8_t* w, const uint8_t* s, int64_t kb, double* dst);
     // C[r][i] (ldc) += sum_k W[r][k] * XT[k][i] for r < rows, i < ntok (a
-    // multiple of 16), k < kb: W rows ldw apart, XT (x transposed) rows ldxt apart.
+    // multiple of 8), k < kb: W rows ldw apart, XT (x transposed) rows ldxt
+    // apart. Tokens go 16 at a time: where ntok % 16 == 8, XT and C must have
+    // the last strip's other 8 columns too (zero in XT), which a table may
+    // compute (only the AVX-512 one takes 8).
     void (*gemm_rows)(const double* w, int64_t ldw, int64_t rows, const double* xt, int64_t ldxt, int64_t ntok,
                       int64_t kb, double* c, int64_t ldc);
     // sum a[j] * b[j] accumulated in double.

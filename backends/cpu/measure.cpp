@@ -84,7 +84,8 @@ double measure_gemm_peak(int n_threads, int64_t m, int64_t n, int64_t k, int run
     // The weight already decoded (the decode step left out): the
     // micro-kernel's ceiling on this shape, in the layout of matmul_gemm,
     // whose tasks decode kKc inputs of their kTaskRows rows at a time into a
-    // per-thread block and run the micro-kernel on it. (Until the thirteenth
+    // per-thread block and run the micro-kernel on it, x packed in strips of
+    // 16 tokens, [ntok / 16][k][16], as there. (Until the thirteenth
     // session this read the rows of one n x k matrix, 32 KiB apart at k =
     // 4096: the rows of a tile then share L1 sets, and the kernel ran at 0.8
     // of what it does on the decoded blocks prefill gives it.)
@@ -99,8 +100,9 @@ double measure_gemm_peak(int n_threads, int64_t m, int64_t n, int64_t k, int run
             if (w.size() < size_t(kTaskRows * kKc)) w.assign(size_t(kTaskRows * kKc), 0.25);
             std::fill(c.begin(), c.begin() + nr * ntok, 0.0);
             for (int64_t k0 = 0; k0 < k; k0 += kKc)
-                K.gemm_rows(w.data(), kKc, nr, xt.data() + k0 * ntok, ntok, ntok, std::min(kKc, k - k0), c.data(),
-                            ntok);
+                for (int64_t i0 = 0; i0 < ntok; i0 += 16)
+                    K.gemm_rows(w.data(), kKc, nr, xt.data() + (i0 / 16) * (k * 16) + k0 * 16, 16, 16,
+                                std::min(kKc, k - k0), c.data() + i0, ntok);
         });
         const double s = seconds_since(t0);
         best = std::max(best, 2.0 * double(m) * double(n) * double(k) / s / 1e9);

@@ -44,7 +44,7 @@ DSV4_API void dsv4_session_params_init(dsv4_session_params* p) {
     std::memset(p, 0, sizeof *p);
     p->struct_size = sizeof *p;
     p->n_ctx = 4096;
-    p->prefill_chunk = 256;
+    p->prefill_chunk = 512;
 }
 
 DSV4_API dsv4_status dsv4_session_create(dsv4_model* model, const dsv4_session_params* params,

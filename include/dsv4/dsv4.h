@@ -189,7 +189,7 @@ typedef bool (*dsv4_abort_fn)(void *user_data);
 typedef struct dsv4_session_params {
     size_t struct_size;      /* sizeof(dsv4_session_params) */
     uint64_t n_ctx;          /* context limit in tokens; 0: 4096 */
-    uint32_t prefill_chunk;  /* tokens per prefill chunk; 0: 256 */
+    uint32_t prefill_chunk;  /* tokens per prefill chunk; 0: 512 */
     dsv4_abort_fn abort_callback; /* may be NULL */
     void *abort_user_data;
     /* Called during dsv4_session_prefill with tokens done / total. */
