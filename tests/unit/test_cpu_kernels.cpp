@@ -216,7 +216,9 @@ TEST_CASE("cpu matmul matches reference: prefill batches (packed GEMM)", "[cpu][
         cpu::set_active_isa(isa);
         for (LinearFormat f : {LinearFormat::BF16, LinearFormat::FP8, LinearFormat::FP4}) {
             const int64_t in = f == LinearFormat::FP4 ? 544 : 301;
-            for (int64_t n : {int64_t(CpuBackend::kGemmMinTokens), int64_t(17), int64_t(40)}) {
+            // 17: a last strip of one token; 40: of eight; 300: two blocks
+            // of tokens (256 + 44), each a product of its own.
+            for (int64_t n : {int64_t(CpuBackend::kGemmMinTokens), int64_t(17), int64_t(40), int64_t(300)}) {
                 INFO("isa " << cpu::isa_name(isa) << " " << fmt_name(f) << " n " << n);
                 run_matmul_case(f, 250, in, 3, 211, n, 2, uint32_t(n * 7 + int(f)));
             }
