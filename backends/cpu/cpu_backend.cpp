@@ -183,6 +183,28 @@ void CpuBackend::matmul_gemv(const Linear& w, int64_t row0, int64_t rows, const 
     pool().for_each(plan.tasks(), [&](int64_t t, int) { plan.run_task(t); });
 }
 
+namespace {
+
+// The bytes of weight row `row` from input k on (k even for FP4), and the
+// bytes n inputs of a row take.
+const uint8_t* weight_at(const Linear& w, int64_t row, int64_t k) {
+    switch (w.format) {
+        case LinearFormat::BF16:
+            return w.weight->data + (row * w.in + k) * 2;
+        case LinearFormat::FP8:
+            return w.weight->data + row * w.in + k;
+        case LinearFormat::FP4:
+            break;
+    }
+    return w.weight->data + (row * w.in + k) / 2;
+}
+
+int64_t weight_bytes(LinearFormat f, int64_t n) {
+    return f == LinearFormat::BF16 ? 2 * n : f == LinearFormat::FP8 ? n : n / 2;
+}
+
+}  // namespace
+
 void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const float* x, int64_t ldx, int64_t n,
                              float* y, int64_t ldy) const {
     // C^T[rows, n] = W . X^T in tasks of kTaskRows rows: each decodes its
@@ -240,19 +262,34 @@ void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const 
             for (int64_t r = 0; r < nr; ++r) {
                 const int64_t row = row0 + a + r;
                 double* dst = block + r * kKc;
+                const uint8_t* p = weight_at(w, row, k0);
                 switch (w.format) {
                     case LinearFormat::BF16:
-                        K.decode_bf16(w.weight->as<uint16_t>() + row * in + k0, kb, dst);
+                        K.decode_bf16(reinterpret_cast<const uint16_t*>(p), kb, dst);
                         break;
                     case LinearFormat::FP8:
-                        K.decode_fp8(w.weight->data + row * in + k0, kb,
-                                     e8m0_d(w.scale->data[(row / 128) * scols + k0 / 128]) * K.fp8_x_factor, dst);
+                        K.decode_fp8(p, kb, e8m0_d(w.scale->data[(row / 128) * scols + k0 / 128]) * K.fp8_x_factor,
+                                     dst);
                         break;
                     case LinearFormat::FP4:
-                        K.decode_fp4(w.weight->data + row * (in / 2) + k0 / 2,
-                                     w.scale->data + row * (in / 32) + k0 / 32, kb, dst);
+                        K.decode_fp4(p, w.scale->data + row * (in / 32) + k0 / 32, kb, dst);
                         break;
                 }
+            }
+        };
+        // The rows' next block of weights, into L1 while the micro-kernel
+        // runs on this one: 48 pieces of 64-128 bytes, each in its own row,
+        // which the hardware prefetcher does not follow. FP4 experts of
+        // 80-111 tokens and FP8 products of 512, from memory, 2 threads,
+        // alternating in one process (thirteenth session): 86.7-93.7 ->
+        // 89.6-98.0 GFLOP/s and 85.3-96.6 -> 93.1-98.0. (Into L2 instead:
+        // no better than none.)
+        auto prefetch_block = [&](int64_t k1) {
+            if (k1 >= in) return;
+            const int64_t bytes = weight_bytes(w.format, std::min(kKc, in - k1));
+            for (int64_t r = 0; r < nr; ++r) {
+                const uint8_t* p = weight_at(w, row0 + a + r, k1);
+                for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
             }
         };
         // Every strip; a last one of 8 tokens or fewer computes 8 columns, not 16.
@@ -264,6 +301,7 @@ void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const 
         };
         for (int64_t k0 = 0; k0 < in; k0 += kKc) {
             decode_block(k0, wbuf);
+            prefetch_block(k0 + kKc);
             multiply_block(wbuf, k0);
         }
         for (int64_t i = 0; i < n; ++i)
