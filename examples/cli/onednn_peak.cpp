@@ -1,6 +1,8 @@
 // oneDNN's matmul peak for `dsv4 bench` (see onednn_peak.h).
 #include "onednn_peak.h"
 
+#if DSV4_HAVE_ONEDNN
+
 #include <omp.h>
 
 #include <algorithm>
@@ -61,3 +63,16 @@ double onednn_matmul_gflop_s(bool bf16, int n_threads, int m, int n, int k, int 
 }
 
 }  // namespace cli
+
+#else
+
+namespace cli {
+
+double onednn_matmul_gflop_s(bool, int, int, int, int, int, std::string& error) {
+    error = "built without oneDNN: no oneDNN GEMM peak (install libdnnl-dev and rebuild)";
+    return -1;
+}
+
+}  // namespace cli
+
+#endif
