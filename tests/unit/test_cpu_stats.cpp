@@ -244,26 +244,20 @@ TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]"
     // reference computes in f32), the better of two probes; the library's own
     // f64 kernel, which prefill runs, and oneDNN's bf16 are reported beside it.
     CHECK(j["gemm_peak_source"].get<std::string>() == "oneDNN f32");
-    const auto gemm = j["gemm_peak_probes_gflop_s"].get<std::vector<double>>();
-    REQUIRE(gemm.size() == 2);
-    CHECK(gemm[0] > 0);
-    CHECK(gemm[1] > 0);
-    CHECK(j["gemm_peak_gflop_s"].get<double>() == std::max(gemm[0], gemm[1]));
-    CHECK(j["prefill_efficiency"].get<double>() ==
-          Approx(j["prefill_gflop_s"].get<double>() / j["gemm_peak_gflop_s"].get<double>()));
-    const auto f64 = j["gemm_peak_f64_probes_gflop_s"].get<std::vector<double>>();
-    REQUIRE(f64.size() == 2);
-    CHECK(f64[0] > 0);
-    CHECK(f64[1] > 0);
-    CHECK(j["gemm_peak_f64_gflop_s"].get<double>() == std::max(f64[0], f64[1]));
-    CHECK(j["prefill_efficiency_f64"].get<double>() ==
-          Approx(j["prefill_gflop_s"].get<double>() / j["gemm_peak_f64_gflop_s"].get<double>()));
-    if (j.contains("gemm_peak_bf16_gflop_s")) {
-        const auto bf16 = j["gemm_peak_bf16_probes_gflop_s"].get<std::vector<double>>();
-        REQUIRE(bf16.size() == 2);
-        CHECK(j["gemm_peak_bf16_gflop_s"].get<double>() == std::max(bf16[0], bf16[1]));
-        CHECK(j["gemm_peak_bf16_gflop_s"].get<double>() > 0);
-    }
+    // A peak: the better of its two positive probes, and prefill's ratio to it.
+    auto check_peak = [&](const char* peak, const char* probes, const char* efficiency) {
+        INFO("peak " << peak);
+        const auto p = j[probes].get<std::vector<double>>();
+        REQUIRE(p.size() == 2);
+        CHECK(p[0] > 0);
+        CHECK(p[1] > 0);
+        CHECK(j[peak].get<double>() == std::max(p[0], p[1]));
+        CHECK(j[efficiency].get<double>() == Approx(j["prefill_gflop_s"].get<double>() / j[peak].get<double>()));
+    };
+    check_peak("gemm_peak_gflop_s", "gemm_peak_probes_gflop_s", "prefill_efficiency");
+    check_peak("gemm_peak_f64_gflop_s", "gemm_peak_f64_probes_gflop_s", "prefill_efficiency_f64");
+    if (j.contains("gemm_peak_bf16_gflop_s"))
+        check_peak("gemm_peak_bf16_gflop_s", "gemm_peak_bf16_probes_gflop_s", "prefill_efficiency_bf16");
     // Decode time by weight format: every format the model has, a positive rate.
     for (const char* f : {"bf16", "fp8", "fp4"}) {
         INFO("format " << f);
