@@ -15,9 +15,12 @@ namespace {
 SessionOptions checked(const ModelConfig& c, SessionOptions o) {
     if (o.n_ctx == 0) o.n_ctx = 4096;
     // 512 tokens a chunk: each expert then gets about 2 x as many tokens
-    // per GEMM as at 256, so its decoded weights serve twice the products
-    // (flash-shape, 512-token prefill, 2 threads, alternating: 14.87-15.90
-    // s against 15.46-16.00; thirteenth session, docs/PERFORMANCE.md).
+    // per product as at 256, so where its weights are decoded for the f64
+    // GEMM (FP4 without the integer route, FP8 experts) they serve twice the
+    // products (flash-shape, 512-token prefill, 2 threads, alternating:
+    // 14.87-15.90 s against 15.46-16.00; thirteenth session). With the FP4
+    // experts in integers (AVX512-VNNI) the two sizes measured the same
+    // (12.43-12.54 s against 12.30-12.68; docs/PERFORMANCE.md).
     if (o.prefill_chunk == 0) o.prefill_chunk = 512;
     if (o.n_ctx > uint64_t(c.max_position_embeddings))
         fail(DSV4_STATUS_INVALID_ARGUMENT, "n_ctx " + std::to_string(o.n_ctx) +
