@@ -226,6 +226,43 @@ TEST_CASE("cpu matmul matches reference: prefill batches (packed GEMM)", "[cpu][
     }
 }
 
+TEST_CASE("cpu FP4 products: where the integer route exists, a batch gives each token its own bits", "[cpu][kernels]") {
+    // CpuBackend::matmul sends FP4 products of every batch size to the
+    // integer route where the table has it (prefill included), so a token's
+    // outputs are the same bits alone (decode) and in a batch of 40 (a
+    // prefill). Each token's activations are small but for an outlier at
+    // input 0, whose weights are zero: the route's grid (set by the outlier)
+    // then rounds the rest, and its sums differ from the f64 GEMM's exact
+    // ones in the last bits, so a batch through the GEMM would fail the
+    // memcmp (in a similar case, 3751 of 3840 outputs differed).
+    // Without the route, batches take the GEMM: within float rounding.
+    IsaGuard guard;
+    for (cpu::Isa isa : isas()) {
+        cpu::set_active_isa(isa);
+        INFO("isa " << cpu::isa_name(isa));
+        std::mt19937 rng(31);
+        RandomLinear w(LinearFormat::FP4, 96, 512, rng);
+        for (int64_t r = 0; r < 96; ++r) w.wbytes[size_t(r * 256)] &= 0xF0;  // input 0: the low nibble
+        // Block scales within 3 binades in every row, as the route requires
+        // (RandomLinear spreads them over 12).
+        for (auto& b : w.sbytes) b = uint8_t(120 + rng() % 4);
+        const int64_t n = 40;
+        auto x = random_floats(size_t(n * 512), rng);
+        for (int64_t i = 0; i < n; ++i) {
+            for (int64_t k = 0; k < 512; ++k) x[size_t(i * 512 + k)] *= 1e-3f;
+            x[size_t(i * 512)] = 1e3f;
+        }
+        std::vector<float> batch(size_t(n * 96)), alone(size_t(n * 96));
+        CpuBackend cpu(2);
+        cpu.matmul(w.lin, 0, 96, x.data(), 512, n, batch.data(), 96);
+        for (int64_t i = 0; i < n; ++i) cpu.matmul(w.lin, 0, 96, x.data() + i * 512, 512, 1, alone.data() + i * 96, 96);
+        if (cpu::kernels().gemv_fp4_fixed)
+            CHECK(std::memcmp(batch.data(), alone.data(), batch.size() * sizeof(float)) == 0);
+        else
+            check_close(batch, alone);
+    }
+}
+
 TEST_CASE("cpu gemv and gemm paths agree with each other", "[cpu][kernels]") {
     std::mt19937 rng(5);
     RandomLinear w(LinearFormat::FP8, 256, 512, rng);
