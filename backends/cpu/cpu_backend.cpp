@@ -217,7 +217,7 @@ void CpuBackend::matmul_gemm(const Linear& w, int64_t row0, int64_t rows, const 
     // C^T[rows, n] = W . X^T in tasks of kTaskRows rows: each decodes its
     // rows kKc inputs at a time into a small per-thread scratch of doubles
     // (never the whole weight) and runs the micro-kernel over every token.
-    constexpr int64_t kTaskRows = 48, kKc = 128;
+    constexpr int64_t kTaskRows = cpu::kGemmTaskRows, kKc = cpu::kGemmKc;
     // More than kTokenBlock tokens go kTokenBlock at a time, each block a
     // whole product of its own (its weights decoded again): every task reads
     // all of x^T, which at 256 tokens and 4096 inputs (8 MiB) stays in L3 and

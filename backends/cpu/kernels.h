@@ -66,6 +66,11 @@ enum class Fp8XOrder {
     Unpacked,
 };
 
+// The prefill GEMM's blocking (CpuBackend::matmul_gemm): tasks of
+// kGemmTaskRows weight rows, decoded kGemmKc inputs at a time.
+// measure_gemm_peak runs the micro-kernel on the same blocks.
+constexpr int64_t kGemmTaskRows = 48, kGemmKc = 128;
+
 struct Kernels {
     Isa isa;
     double fp8_x_factor;

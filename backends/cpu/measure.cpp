@@ -77,7 +77,7 @@ double measure_gemm_peak(int n_threads, int64_t m, int64_t n, int64_t k, int run
     if (m <= 0) m = 256;
     if (n <= 0) n = 4096;
     if (k <= 0) k = 4096;
-    constexpr int64_t kTaskRows = 48, kKc = 128;
+    constexpr int64_t kTaskRows = kGemmTaskRows, kKc = kGemmKc;
     const int64_t ntok = (m + 15) / 16 * 16;
     const Kernels& K = kernels();
     std::vector<double> xt(size_t(k * ntok), 0.5);
