@@ -42,13 +42,14 @@ int main(int argc, char** argv) {
     for (auto& b : w16) b = uint16_t(0x3F80 ^ (r() & 0x7F));
     std::vector<double> x(size_t(in * 8), 0.5);
     std::vector<float> xf(size_t(in * 8), 0.5f);
-    Fp4FixedBuffers fixed;
-    fp4_fixed_prepare(xf.data(), in, 8, in, fixed);
     std::vector<float> y(size_t(rows * 8)), xs(size_t(in * 8));
     for (int t = 0; t < 8; ++t) bf16_split_x(xf.data() + t * in, in, xs.data() + t * in);
     for (Isa isa : {Isa::Avx512Fp16, Isa::Avx512Vnni, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (!isa_supported(isa)) continue;
         const Kernels& K = kernels_for(isa);
+        Fp4FixedBuffers fixed;  // in the table's layout
+        if (K.gemv_fp4_fixed)
+            fp4_fixed_prepare(xf.data(), in, 8, in, fixed, K.fp4_fixed_digits, K.fp4_fixed_chunk_bytes);
         for (int n : {1, 2, 4}) {
             double t8 = 1e9, t4 = 1e9, t16 = 1e9, t4i = 1e9, t16f = 1e9;
             for (int rep = 0; rep < 5; ++rep) {

@@ -65,8 +65,10 @@ void CpuBackend::matmul(const Linear& w, int64_t row0, int64_t rows, const float
     // prefill too (experts of 2048 x 4096, 2 threads, in one process,
     // thirteenth session: 16 tokens 66.4 against 106.9 GFLOP/s, 96 tokens
     // 99.1 against 108.8, 256 tokens 104.3 against 111.7), and a prefill
-    // then multiplies the experts as decode does, bit for bit.
-    const bool fp4_fixed = w.format == LinearFormat::FP4 && cpu::kernels().gemv_fp4_fixed;
+    // then multiplies the experts as decode does, bit for bit. (Not on AVX2,
+    // whose route is slower than the GEMM there: Kernels::fp4_fixed_batches.)
+    const Kernels& K = cpu::kernels();
+    const bool fp4_fixed = w.format == LinearFormat::FP4 && K.gemv_fp4_fixed && K.fp4_fixed_batches;
     if (n >= kGemmMinTokens && !fp4_fixed)
         matmul_gemm(w, row0, rows, x, ldx, n, y, ldy);
     else

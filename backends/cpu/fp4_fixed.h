@@ -48,6 +48,19 @@ struct Fp4FixedX {
 // double route, which carries NaN and infinity as the reference does).
 using Fp4FixedDigitsFn = bool (*)(const float* x, int64_t in, int8_t* digits, int* exp, int64_t* digit_sums);
 
+// The word layout (AVX2, which has no VNNI: kernels_avx2_fp4fixed.inc). The
+// same X and exp, held as kFp4Words signed base-2^15 digits (X = sum_k d_k
+// 2^(15 k), d_0, d_1 in [-2^14, 2^14), |d_2| <= 2^8 + 1) in 16-bit words,
+// for vpmaddwd: per 32-input block, limb k's 32 words at bytes 64 (3 b + k)
+// of the token's digits, in the paired order (per 16 inputs the 8 even ones,
+// then the 8 odd ones). digit_sums[k] (k < kFp4Words) sums limb k. The
+// kernel's weights are (2v << d) + 128 as in the byte layout, so the
+// integer total sum_k 2^(15 k) (A_k - 128 C_k) is the same sum_i w_i X_i,
+// and a row's float the same bits, as the byte layout's.
+constexpr int kFp4Words = 3;
+constexpr int64_t kFp4WordsChunkBytes = 2 * kFp4Words * 32 * 2;  // per 64 inputs
+bool fp4_fixed_words_portable(const float* x, int64_t in, int8_t* digits, int* exp, int64_t* digit_sums);
+
 // The plain C++ version; the AVX-512 table has a vector one that must give
 // the same bytes (tested).
 bool fp4_fixed_digits_portable(const float* x, int64_t in, int8_t* digits, int* exp, int64_t* digit_sums);
@@ -61,8 +74,10 @@ struct Fp4FixedBuffers {
     Fp4FixedX view() const;
 };
 
-// Fills b for x[n][ldx] with `digits` per token; false if any is not finite.
+// Fills b for x[n][ldx] with `digits` per token, chunk_bytes per 64 inputs
+// (kFp4Limbs x 64 for the byte layout, kFp4WordsChunkBytes for the word
+// layout); false if any is not finite.
 bool fp4_fixed_prepare(const float* x, int64_t ldx, int64_t n, int64_t in, Fp4FixedBuffers& b,
-                       Fp4FixedDigitsFn digits = fp4_fixed_digits_portable);
+                       Fp4FixedDigitsFn digits = fp4_fixed_digits_portable, int64_t chunk_bytes = kFp4Limbs * 64);
 
 }  // namespace dsv4::cpu

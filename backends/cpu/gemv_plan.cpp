@@ -43,6 +43,7 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
     const auto pair = k.pair_x ? k.pair_x : fp4_pair_x_f32;
     const auto reorder = k.fp8_order_x                               ? k.fp8_order_x
                          : k.fp8_x_order == Fp8XOrder::Transposed8x8 ? fp8_transpose_x_f32
+                         : k.fp8_x_order == Fp8XOrder::Words4        ? fp8_words4_x_f32
                                                                      : fp8_unpacked_x_f32;
     // (With fp8_fused_ the tasks order x themselves.)
     for (int64_t i = 0; i < n && !fp8_fused_; ++i) {
@@ -53,8 +54,8 @@ void GemvPlan::prepare(const Kernels& k, const Linear& w, int64_t row0, int64_t 
         else
             for (int64_t j = 0; j < in; ++j) xd[i * xld_ + j] = x[i * ldx + j];
     }
-    use_fixed_ =
-        fp4 && k.gemv_fp4_fixed && in <= kFp4FixedMaxIn && fp4_fixed_prepare(x, ldx, n, in, fixed_, k.fp4_fixed_digits);
+    use_fixed_ = fp4 && k.gemv_fp4_fixed && in <= kFp4FixedMaxIn &&
+                 fp4_fixed_prepare(x, ldx, n, in, fixed_, k.fp4_fixed_digits, k.fp4_fixed_chunk_bytes);
     switch (w.format) {
         case LinearFormat::BF16:
             chunk_ = row_chunk(rows, threads, 16, 32);

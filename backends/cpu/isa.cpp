@@ -149,6 +149,15 @@ void fp8_unpacked_x_f32(const float* x, int64_t in, int64_t padded, double* out)
             }
 }
 
+void fp8_words4_x_f32(const float* x, int64_t in, int64_t padded, double* out) {
+    for (int64_t c = 0; c < padded; c += 32)
+        for (int g = 0; g < 8; ++g)
+            for (int i = 0; i < 4; ++i) {
+                const int64_t j = c + 8 * (g / 4) + g % 4 + 4 * (i % 2) + 16 * (i / 2);
+                out[c + 4 * g + i] = j < in ? double(x[j]) : 0.0;
+            }
+}
+
 void bf16_split_x(const float* x, int64_t in, float* out) {
     const int64_t padded = (in + 31) / 32 * 32;
     for (int64_t g = 0; g < padded; g += 32)

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu/fp4_fixed.h"
+
 namespace dsv4::cpu {
 
 enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Avx512Vnni = 3, Avx512Fp16 = 4 };
@@ -41,9 +43,6 @@ Isa active_isa();
 // one now active.
 Isa set_active_isa(Isa isa);
 
-// FP4 rows through integer dot products (AVX512-VNNI), see fp4_fixed.h:
-// each token's activations as a fixed-point vector.
-struct Fp4FixedX;
 // The indexer's queries for its integer scores, see indexer_fp4.h.
 struct IndexerQueries;
 
@@ -64,6 +63,9 @@ enum class Fp8XOrder {
     // Each 64 inputs in the order of the byte-unpacking kernel
     // (fp8_unpacked_x_f32), zero padded likewise.
     Unpacked,
+    // Each 32 inputs in the order of AVX2's byte-unpacking kernel
+    // (fp8_words4_x_f32), zero padded to a multiple of 64 likewise.
+    Words4,
 };
 
 // The prefill GEMM's blocking (CpuBackend::matmul_gemm): tasks of
@@ -181,6 +183,14 @@ struct Kernels {
     // line's even and odd weights with a shift and an AND, as the float head
     // does, instead of widening every weight in turn.
     bool bf16_paired_x;
+    // Bytes per 64 inputs of fp4_fixed_digits' layout: kFp4Limbs x 64 (the
+    // VNNI tables' bytes), kFp4WordsChunkBytes (AVX2's words).
+    int64_t fp4_fixed_chunk_bytes = kFp4Limbs * 64;
+    // Whether CpuBackend::matmul sends FP4 batches of any size (prefill) to
+    // gemv_fp4_fixed (the VNNI tables: faster than the f64 GEMM there), or
+    // only those below kGemmMinTokens (AVX2: its vpmaddwd route spends 12
+    // instructions per 32 products and token where the GEMM spends 8 FMAs).
+    bool fp4_fixed_batches = true;
 };
 
 const Kernels& kernels();  // for active_isa()
@@ -199,6 +209,10 @@ void decode_fp4_portable(const uint8_t* w, const uint8_t* s, int64_t kb, double*
 // multiple of 16), in the FP4 kernels' paired layout (per 16 inputs the 8
 // even ones, then the 8 odd ones).
 void fp4_pair_x_f32(const float* x, int64_t in, int64_t padded, double* out);
+
+// Likewise in the Words4 order: out[c + 4 G + i] = x[c + 8 (G / 4) + G % 4
+// + 4 (i % 2) + 16 (i / 2)] for each 32 inputs c.
+void fp8_words4_x_f32(const float* x, int64_t in, int64_t padded, double* out);
 
 // x[0, in) widened, zero padded to `padded` (a multiple of 64), each 64
 // inputs as an 8 x 8 transpose: out[c + 8 g + q] = x[c + 8 q + g].

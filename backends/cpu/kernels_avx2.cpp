@@ -43,11 +43,6 @@ inline void bf16_decode8(const uint16_t* p, __m256d& lo, __m256d& hi) {
     hi = _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1));
 }
 
-struct Fp8Dec {
-    const uint8_t* w;
-    void operator()(int64_t k, __m256d& lo, __m256d& hi) const { fp8_decode8(w + k, lo, hi); }
-    double one(int64_t k) const { return double(kFp8E4m3Table[w[k]]) / 256.0; }
-};
 struct Bf16Dec {
     const uint16_t* w;
     void operator()(int64_t k, __m256d& lo, __m256d& hi) const { bf16_decode8(w + k, lo, hi); }
@@ -130,11 +125,6 @@ void gemv_bf16(const uint16_t* w, int64_t in, int64_t rows, const double* x, int
     dense_gemv<uint16_t, Bf16Dec>(w, in, rows, x, ldx, n, y, ldy);
 }
 
-void gemv_fp8(const uint8_t* w, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n, float* y,
-              int64_t ldy) {
-    dense_gemv<uint8_t, Fp8Dec>(w, in, rows, x, ldx, n, y, ldy);
-}
-
 // FP4: 8 bytes -> 8 dword lanes; vpermps reads the low 3 bits (magnitude)
 // from a table scaled in float (as the reference does), bit 3 is the sign.
 template <int NT>
@@ -176,6 +166,9 @@ inline void fp4_row(const uint8_t* w, const uint8_t* s, int64_t in, const double
             float(hsum(_mm256_add_pd(_mm256_add_pd(acc[t][0], acc[t][1]), _mm256_add_pd(acc[t][2], acc[t][3]))));
 }
 
+#include "cpu/kernels_avx2_fp4fixed.inc"
+#include "cpu/kernels_avx2_fp8words.inc"
+
 void gemv_fp4(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const double* x, int64_t ldx, int64_t n,
               float* y, int64_t ldy) {
     for (int64_t t0 = 0; t0 < n; t0 += kTok) {
@@ -215,7 +208,8 @@ void decode_bf16(const uint16_t* w, int64_t kb, double* dst) {
 }
 
 void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {
-    const __m256d s = _mm256_set1_pd(scale);
+    // fp8_decode8 yields value / 256; the caller's scale includes kFp8wXFactor.
+    const __m256d s = _mm256_set1_pd(scale * (256.0 / kFp8wXFactor));
     int64_t k = 0;
     for (; k + 8 <= kb; k += 8) {
         __m256d lo, hi;
@@ -223,7 +217,7 @@ void decode_fp8(const uint8_t* w, int64_t kb, double scale, double* dst) {
         _mm256_storeu_pd(dst + k, _mm256_mul_pd(lo, s));
         _mm256_storeu_pd(dst + k + 4, _mm256_mul_pd(hi, s));
     }
-    for (; k < kb; ++k) dst[k] = double(kFp8E4m3Table[w[k]]) / 256.0 * scale;
+    for (; k < kb; ++k) dst[k] = double(kFp8E4m3Table[w[k]]) / kFp8wXFactor * scale;
 }
 
 // MR weight rows x 16 tokens (four vectors of 4).
@@ -330,6 +324,8 @@ float read_sum(const float* p, int64_t n) {
     return s;
 }
 
+#include "cpu/kernels_avx2_bf16f.inc"
+
 }  // namespace
 }  // namespace dsv4::cpu
 
@@ -338,15 +334,35 @@ float read_sum(const float* p, int64_t n) {
 namespace dsv4::cpu {
 
 const Kernels& kernels_avx2() {
-    static const Kernels k{Isa::Avx2,   256.0,        Fp8XOrder::Plain,
-                           gemv_bf16,   gemv_fp8,     gemv_fp4,
-                           decode_bf16, decode_fp8,   decode_fp4_portable,
-                           gemm_rows,   dot_f32,      axpy_f32,
-                           read_sum,    nullptr,      nullptr,
-                           dot_f64_f32, scale_blocks, nullptr,
-                           nullptr,     nullptr,      nullptr,
-                           nullptr,     nullptr,      nullptr,
-                           nullptr,     nullptr,      false};
+    static const Kernels k{Isa::Avx2,
+                           kFp8wXFactor,
+                           Fp8XOrder::Words4,
+                           gemv_bf16,
+                           gemv_fp8_words,
+                           gemv_fp4,
+                           decode_bf16,
+                           decode_fp8,
+                           decode_fp4_portable,
+                           gemm_rows,
+                           dot_f32,
+                           axpy_f32,
+                           read_sum,
+                           gemv_fp4_fixed,
+                           fp4_fixed_words,
+                           dot_f64_f32,
+                           scale_blocks,
+                           gemv_bf16_f32,
+                           nullptr,
+                           nullptr,
+                           nullptr,
+                           fp8w_order_x,
+                           fp8w_order_scale_x,
+                           nullptr,
+                           nullptr,
+                           nullptr,
+                           false,
+                           kFp4WordsChunkBytes,
+                           false};
     return k;
 }
 

@@ -78,6 +78,25 @@ bool same_bits(float a, float b) {
     return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
+// Where no table of this CPU has the integer kernel, the cpu backend scores
+// FP4 keys through its double kernels: the same keys must still get the
+// reference's bits (NaN where the reference has NaN) on that route.
+void check_backend_route(const std::vector<float>& q, const std::vector<float>& w, int heads, int64_t dim,
+                         const uint8_t* packed, const uint8_t* scales, int64_t count) {
+    std::vector<float> kf(size_t(count * dim)), want(static_cast<size_t>(count)), got(static_cast<size_t>(count));
+    for (int64_t k = 0; k < count; ++k)
+        fp4_dequantize(packed + k * dim / 2, scales + k * dim / 32, dim, 32, kf.data() + k * dim);
+    ReferenceBackend().indexer_scores(q.data(), w.data(), heads, dim, kf.data(), count, want.data());
+    CpuBackend(2).indexer_scores_fp4(q.data(), w.data(), heads, dim, packed, scales, count, got.data());
+    for (int64_t k = 0; k < count; ++k) {
+        CAPTURE(k, got[size_t(k)], want[size_t(k)]);
+        if (std::isnan(want[size_t(k)]))
+            REQUIRE(std::isnan(got[size_t(k)]));
+        else
+            REQUIRE(same_bits(got[size_t(k)], want[size_t(k)]));
+    }
+}
+
 }  // namespace
 
 TEST_CASE("indexer queries: the integer form rebuilds q, and off-grid queries are refused", "[cpu][kernels]") {
@@ -129,12 +148,22 @@ TEST_CASE("indexer queries: the integer form rebuilds q, and off-grid queries ar
 
 TEST_CASE("indexer integer kernel: the reference's scores bit for bit", "[cpu][kernels]") {
     const auto tables = tables_with_kernel();
-    if (tables.empty()) {
-        WARN("this CPU has no AVX512-VNNI + VBMI table: the integer indexer kernel is not built for it");
-        return;
-    }
     ReferenceBackend ref;
     std::mt19937 rng(5);
+    if (tables.empty()) {
+        WARN("this CPU has no AVX512-VNNI + VBMI table: the integer indexer kernel is not built for it; "
+             "checking the cpu backend's route on the same kinds of keys");
+        for (int key_span : {6, 20})
+            for (int64_t dim : {int64_t(32), int64_t(128), int64_t(512)})
+                for (int heads : {1, 5, 64}) {
+                    CAPTURE(key_span, dim, heads);
+                    const auto q = grid_queries(heads, dim, 5, rng);
+                    const auto w = weights(heads, rng);
+                    Keys keys(dim, 100, key_span, rng);
+                    check_backend_route(q, w, heads, dim, keys.packed.data(), keys.scales.data(), 100);
+                }
+        return;
+    }
     // Keys spanning 6 binades join their blocks in int32 (exact 2), 20 in
     // double (exact 1): both routes are held to the reference's bits.
     for (int key_span : {6, 20}) {
@@ -173,10 +202,9 @@ TEST_CASE("indexer integer kernel: the reference's scores bit for bit", "[cpu][k
 
 TEST_CASE("indexer integer kernel: int32 joins up to the overflow bound", "[cpu][kernels]") {
     const auto tables = tables_with_kernel();
-    if (tables.empty()) {
-        WARN("this CPU has no AVX512-VNNI + VBMI table: the integer indexer kernel is not built for it");
-        return;
-    }
+    if (tables.empty())
+        WARN("this CPU has no AVX512-VNNI + VBMI table: the integer indexer kernel is not built for it; "
+             "checking the cpu backend's route on the same keys");
     // The largest block sums there are (every query value 127 or -127, every
     // key value 6): 4 blocks, the last three `span` binades above the first.
     // At the bound the total is 48768 x (1 + 3 x 2^13) < 2^31 and the tile
@@ -201,6 +229,7 @@ TEST_CASE("indexer integer kernel: int32 joins up to the overflow bound", "[cpu]
             cpu::IndexerQueryBuffers b;
             REQUIRE(cpu::indexer_queries_prepare(q.data(), 1, dim, b));
             REQUIRE(b.q.spread == 0);
+            if (tables.empty()) check_backend_route(q, w, 1, dim, packed.data(), scales.data(), count);
             for (const cpu::Kernels* K : tables) {
                 CAPTURE(cpu::isa_name(K->isa));
                 std::vector<float> got(static_cast<size_t>(count), -1.0f);
@@ -217,10 +246,9 @@ TEST_CASE("indexer integer kernel: int32 joins up to the overflow bound", "[cpu]
 
 TEST_CASE("indexer integer kernel: keys whose sums could round are handed back", "[cpu][kernels]") {
     const auto tables = tables_with_kernel();
-    if (tables.empty()) {
-        WARN("this CPU has no AVX512-VNNI + VBMI table: the integer indexer kernel is not built for it");
-        return;
-    }
+    if (tables.empty())
+        WARN("this CPU has no AVX512-VNNI + VBMI table: the integer indexer kernel is not built for it; "
+             "checking the cpu backend's route on the same keys");
     std::mt19937 rng(9);
     const int heads = 8;
     const int64_t dim = 128, count = 40;
@@ -242,6 +270,7 @@ TEST_CASE("indexer integer kernel: keys whose sums could round are handed back",
     keys.scale(7)[3] = uint8_t(100 + cpu::kIndexerMaxSpread - b.q.spread);
     keys.row(7)[0] = 0x11;
     keys.row(7)[48] = 0x22;  // nonzero codes in blocks 0 and 3
+    if (tables.empty()) check_backend_route(q, w, heads, dim, keys.packed.data(), keys.scales.data(), count);
     for (const cpu::Kernels* K : tables) {
         CAPTURE(cpu::isa_name(K->isa));
         std::vector<float> got(static_cast<size_t>(count), -1.0f);

@@ -14,6 +14,7 @@
 
 #include "cpu/cpu_backend.h"
 #include "cpu/kernels.h"
+#include "quant.h"
 #include "reference/reference_backend.h"
 
 using namespace dsv4;
@@ -235,7 +236,8 @@ TEST_CASE("cpu FP4 products: where the integer route exists, a batch gives each 
     // then rounds the rest, and its sums differ from the f64 GEMM's exact
     // ones in the last bits, so a batch through the GEMM would fail the
     // memcmp (in a similar case, 3751 of 3840 outputs differed).
-    // Without the route, batches take the GEMM: within float rounding.
+    // Without the route, or where the table keeps batches of 16 and more on
+    // the GEMM (AVX2: Kernels::fp4_fixed_batches), within float rounding.
     IsaGuard guard;
     for (cpu::Isa isa : isas()) {
         cpu::set_active_isa(isa);
@@ -256,10 +258,29 @@ TEST_CASE("cpu FP4 products: where the integer route exists, a batch gives each 
         CpuBackend cpu(2);
         cpu.matmul(w.lin, 0, 96, x.data(), 512, n, batch.data(), 96);
         for (int64_t i = 0; i < n; ++i) cpu.matmul(w.lin, 0, 96, x.data() + i * 512, 512, 1, alone.data() + i * 96, 96);
-        if (cpu::kernels().gemv_fp4_fixed)
+        const cpu::Kernels& K = cpu::kernels();
+        if (K.gemv_fp4_fixed && K.fp4_fixed_batches) {
             CHECK(std::memcmp(batch.data(), alone.data(), batch.size() * sizeof(float)) == 0);
-        else
+        } else if (K.gemv_fp4_fixed) {
+            // Alone through the route, in a batch through the GEMM's exact
+            // sums: apart by at most the route's rounding of x onto its grid
+            // (2^-38 max|x| sum|w|, max|x| = 1e3) and two float roundings.
+            for (int64_t r = 0; r < 96; ++r) {
+                double abs_w = 0;
+                for (int64_t k = 0; k < 512; ++k) {
+                    const uint8_t byte = w.wbytes[size_t(r * 256 + k / 2)];
+                    abs_w += std::fabs(double(fp4_e2m1_to_float(uint8_t(k % 2 ? byte >> 4 : byte & 0xF)))) *
+                             double(e8m0_to_float(w.sbytes[size_t(r * 16 + k / 32)]));
+                }
+                for (int64_t i = 0; i < n; ++i) {
+                    const double b = batch[size_t(i * 96 + r)], a = alone[size_t(i * 96 + r)];
+                    INFO("token " << i << " row " << r << ": " << a << " alone, " << b << " in the batch");
+                    REQUIRE(std::fabs(a - b) <= std::ldexp(1e3, -38) * abs_w + 1.2e-7 * std::fabs(b));
+                }
+            }
+        } else {
             check_close(batch, alone);
+        }
     }
 }
 
@@ -624,8 +645,9 @@ TEST_CASE("cpu logits_matmul: BF16 heads in float within float rounding, the sam
             }
         }
     }
-    // Machines with AVX-512 (this project's CI) must exercise the float kernel.
-    if (cpu::isa_supported(cpu::Isa::Avx512)) CHECK(float_kernel_seen);
+    // Every table from AVX2 up has the float kernel: machines with AVX2 must
+    // exercise it.
+    if (cpu::isa_supported(cpu::Isa::Avx2)) CHECK(float_kernel_seen);
 }
 
 TEST_CASE("bf16_split_x puts each 32 inputs' even ones first, then the odd ones, zero padded", "[cpu][kernels]") {
@@ -723,6 +745,16 @@ TEST_CASE("fp8_order_x widens x in the byte-unpacking kernel's order on the Unpa
     if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
 }
 
+TEST_CASE("fp8_order_x widens x in the AVX2 byte-unpacking kernel's order on the Words4 tables", "[cpu][kernels]") {
+    // Per 32 inputs, group G = 4 p + k's lane i holds input 8 p + k + 4 (i % 2) + 16 (i / 2).
+    const bool seen = check_fp8_x_order(9, cpu::Fp8XOrder::Words4, cpu::fp8_words4_x_f32, [](int64_t g, int64_t q) {
+        const int64_t slot = 8 * g + q, half = slot / 32, G = (slot % 32) / 4, i = slot % 4;
+        return 32 * half + 8 * (G / 4) + G % 4 + 4 * (i % 2) + 16 * (i / 2);
+    });
+    // The avx2 table's order.
+    if (cpu::isa_supported(cpu::Isa::Avx2)) CHECK(seen);
+}
+
 TEST_CASE("fp8_order_scale_x is fp8_order_x times each input's block factor, on the tables that have it",
           "[cpu][kernels]") {
     std::mt19937 rng(8);
@@ -748,8 +780,8 @@ TEST_CASE("fp8_order_scale_x is fp8_order_x times each input's block factor, on 
             seen = true;
         }
     }
-    // The avx512vnni table has it.
-    if (cpu::isa_supported(cpu::Isa::Avx512Vnni)) CHECK(seen);
+    // The avx512vnni and avx2 tables have it.
+    if (cpu::isa_supported(cpu::Isa::Avx2)) CHECK(seen);
 }
 
 TEST_CASE("DSV4_CPU_ISA names and forcing never exceed the CPU", "[cpu][kernels]") {
