@@ -1,5 +1,6 @@
-// FP4 matrix-vector products in integers (the AVX512-VNNI route of the cpu
-// backend's FP4 kernels).
+// FP4 matrix-vector products in integers (the AVX512-VNNI and AVX2 routes of
+// the cpu backend's FP4 kernels; AVX2 holds the same digits in words, see
+// "word layout" below).
 //
 // The double-accumulating FP4 kernel spends three instructions per 8 weights
 // (an index shift, a table permute, an FMA) and runs at a third of the read

@@ -5,8 +5,8 @@
 // by the order of additions. The model snaps activations onto FP8 / FP4 grids
 // (quant_sim), and float accumulation moves values across grid midpoints
 // often enough to break the golden conformance vectors; double does not.
-// The one exception, FP4 on AVX512-VNNI, sums exact integers on activations
-// rounded to 39 bits (fp4_fixed.h).
+// The one exception, FP4 on AVX512-VNNI and AVX2, sums exact integers on
+// activations rounded to 39 bits (fp4_fixed.h).
 //
 // One table per ISA, each compiled in its own translation unit with a GCC
 // target pragma; kernels() picks the best the CPU supports (lowered by the
@@ -106,8 +106,8 @@ struct Kernels {
     void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
     // Sum of n floats read with full-width loads: the bandwidth probe.
     float (*read_sum)(const float* p, int64_t n);
-    // gemv_fp4 on fixed-point activations (null where the ISA has no VNNI
-    // table). Rows whose block scales span more than kFp4FixedSpread
+    // gemv_fp4 on fixed-point activations (the VNNI tables and AVX2; null in
+    // the others). Rows whose block scales span more than kFp4FixedSpread
     // binades, or hold a NaN scale, take gemv_fp4's route on x (paired).
     void (*gemv_fp4_fixed)(const uint8_t* w, const uint8_t* s, int64_t in, int64_t rows, const Fp4FixedX& fx,
                            const double* x, int64_t ldx, int64_t n, float* y, int64_t ldy);

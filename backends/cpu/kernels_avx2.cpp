@@ -325,6 +325,7 @@ float read_sum(const float* p, int64_t n) {
 }
 
 #include "cpu/kernels_avx2_bf16f.inc"
+#include "cpu/kernels_avx2_misc.inc"
 
 }  // namespace
 }  // namespace dsv4::cpu
@@ -352,14 +353,14 @@ const Kernels& kernels_avx2() {
                            dot_f64_f32,
                            scale_blocks,
                            gemv_bf16_f32,
-                           nullptr,
-                           nullptr,
+                           attn_scores,
+                           attn_weighted,
                            nullptr,
                            fp8w_order_x,
                            fp8w_order_scale_x,
+                           dot_rows_f64_f32,
                            nullptr,
-                           nullptr,
-                           nullptr,
+                           fp8_blocks_to_float,
                            false,
                            kFp4WordsChunkBytes,
                            false};
