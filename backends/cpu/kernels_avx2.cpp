@@ -2,6 +2,7 @@
 // Same rules as kernels_avx512.cpp: internal linkage, no library templates.
 #include <cstdint>
 
+#include "cpu/exact_scaling.h"
 #include "cpu/kernels.h"
 #include "quant.h"
 
