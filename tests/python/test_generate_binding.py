@@ -182,10 +182,41 @@ def test_ctrl_c_cancels_generation_cleanly(golden_model):
     got = gen.tokens
     assert 0 < len(got) < 4000
     assert list(gen) == []
-    # The session holds the prompt and the tokens fed before the interrupted step.
-    assert len(PROMPT) + len(got) - 2 <= s.position <= len(PROMPT) + len(got)
+    # The session holds the prompt and every token handed out but the last (plain decoding) or all
+    # of them (the last was an accepted draft). The token of a step that the Ctrl-C interrupted
+    # right after it returned counts too: it is in gen.tokens.
+    assert len(PROMPT) + len(got) - 1 <= s.position <= len(PROMPT) + len(got)
     more = list(s.generate([], max_tokens=3, temperature=0, stop_at_eos=False, ids_only=True))
     assert len(more) == 3
+
+
+def test_interrupt_right_after_a_step_still_counts_its_token(golden_model):
+    # A Ctrl-C surfaces at the first bytecode after the step returns, before Python code could
+    # record the step's token; this wrapper raises exactly there, every time.
+    class InterruptAfterStep:
+        def __init__(self, low, steps):
+            self.low, self.steps = low, steps
+
+        def next(self):
+            out = self.low.next()
+            self.steps -= 1
+            if self.steps == 0:
+                raise KeyboardInterrupt
+            return out
+
+        def __getattr__(self, name):
+            return getattr(self.low, name)
+
+    s = golden_model.session()
+    gen = s.generate(PROMPT, max_tokens=None, temperature=0, stop_at_eos=False, ids_only=True)
+    gen._g = InterruptAfterStep(gen._g, 5)
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        for t in gen:
+            seen.append(t)
+    assert gen.finish_reason == "cancelled"
+    assert len(gen.tokens) == 5 and gen.tokens[:4] == seen
+    assert len(PROMPT) + 4 <= s.position <= len(PROMPT) + 5
 
 
 def test_cancel_from_another_thread_ends_generation(golden_model):

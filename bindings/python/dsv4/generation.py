@@ -33,9 +33,17 @@ class Generation(Iterator):
     def __init__(self, low: "_dsv4._Generation", ids_only: bool):
         self._g = low
         self._ids_only = ids_only
-        self.tokens: list[int] = []
-        self.text = ""
         self.finish_reason: str | None = None
+
+    @property
+    def tokens(self) -> list[int]:
+        # Recorded by the step itself, so that a token whose step a Ctrl-C interrupted right
+        # after it returned is still counted.
+        return self._g.tokens
+
+    @property
+    def text(self) -> str:
+        return self._g.text
 
     def __iter__(self) -> "Generation":
         return self
@@ -46,9 +54,6 @@ class Generation(Iterator):
                 token, text, finish = self._g.next()
                 if finish:
                     self.finish_reason = FINISH_REASONS.get(finish, "cancelled")
-                if token >= 0:
-                    self.tokens.append(token)
-                self.text += text
                 if self._ids_only:
                     if token >= 0:
                         return token
@@ -57,7 +62,8 @@ class Generation(Iterator):
         except KeyboardInterrupt:
             # Raised by the step (Ctrl-C seen while computing) or just after it returned.
             self._g.close()
-            self.finish_reason = "cancelled"
+            if self.finish_reason is None:
+                self.finish_reason = FINISH_REASONS.get(self._g.finish, "cancelled")
             raise
         raise StopIteration
 

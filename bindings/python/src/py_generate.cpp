@@ -96,6 +96,8 @@ py::tuple PyGeneration::next() {
     dsv4_generator* g = state_->generator.get();
     session_->run_step([&] { return dsv4_generator_next(g, &step); });
     finish_ = step.finish;
+    if (step.token >= 0) tokens_.push_back(step.token);
+    text_.append(step.text, step.text_len);
     py::tuple out = py::make_tuple(step.token, py::str(step.text, step.text_len), int(step.finish));
     if (step.finish != DSV4_FINISH_NONE) close();
     return out;
@@ -137,7 +139,9 @@ void bind_generation(py::module_& m) {
         .def("next", &PyGeneration::next)
         .def("close", &PyGeneration::close)
         .def_property_readonly("finish", &PyGeneration::finish)
-        .def_property_readonly("closed", &PyGeneration::closed);
+        .def_property_readonly("closed", &PyGeneration::closed)
+        .def_property_readonly("tokens", &PyGeneration::tokens)
+        .def_property_readonly("text", &PyGeneration::text);
 }
 
 }  // namespace dsv4py

@@ -55,12 +55,18 @@ public:
     // cancelled.
     int finish() const { return finish_ == DSV4_FINISH_NONE && closed() ? int(DSV4_FINISH_CANCELLED) : finish_; }
     bool closed() const { return !state_->generator; }
+    // Every token sampled and all text produced so far. Kept here rather than in the Python
+    // wrapper: a Ctrl-C surfaces as soon as next() returns, before Python code could record them.
+    const std::vector<int32_t>& tokens() const { return tokens_; }
+    pybind11::str text() const { return pybind11::str(text_); }
 
 private:
     pybind11::object session_obj_;  // keeps the _Session alive
     PySession* session_;
     std::shared_ptr<GenerationState> state_;
     int finish_ = DSV4_FINISH_NONE;
+    std::vector<int32_t> tokens_;
+    std::string text_;
 };
 
 void bind_generation(pybind11::module_& m);
