@@ -53,6 +53,7 @@ generate::Options to_options(const dsv4_generate_params* params, const char* fn)
         fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(fn) + ": params->n_draft " + std::to_string(p.n_draft) +
                                                " is not in [1, " + std::to_string(generate::kMaxDraft) + "]");
     o.n_draft = p.n_draft ? int(p.n_draft) : 1;
+    o.adaptive = p.spec_adaptive;
     return o;
 }
 
@@ -91,6 +92,7 @@ DSV4_API void dsv4_generate_params_init(dsv4_generate_params* p) {
     p->echo = false;
     p->speculative = true;
     p->n_draft = 1;
+    p->spec_adaptive = true;
 }
 
 DSV4_API dsv4_status dsv4_generator_create(dsv4_session* session, const dsv4_tokenizer* tokenizer,
@@ -133,6 +135,7 @@ DSV4_API dsv4_status dsv4_generator_get_stats(const dsv4_generator* g, dsv4_gene
         s.acceptance_rate = st.drafted ? double(st.accepted) / double(st.drafted) : 0.0;
         s.tokens_per_pass = st.main_passes ? double(st.decided) / double(st.main_passes) : 0.0;
         s.speculative = g->generator->speculating();
+        s.spec_passes = st.spec_passes;
         std::memcpy(stats, &s, stats->struct_size);
     });
 }
@@ -163,6 +166,7 @@ DSV4_API dsv4_status dsv4_generate(dsv4_session* session, const dsv4_tokenizer* 
             r.main_passes = st.main_passes;
             r.n_drafted = st.drafted;
             r.n_accepted = st.accepted;
+            r.spec_passes = st.spec_passes;
             std::memcpy(result, &r, result->struct_size);
         }
     });

@@ -302,7 +302,8 @@ int run(const cli::Args& args) {
     }
     cli::SpecBench spec;
     if (spec_gen) {
-        std::fprintf(stderr, "bench: greedy generation of %lld tokens with and without speculation...\n", gen);
+        std::fprintf(stderr, "bench: greedy generation of %lld tokens without, with and with adaptive speculation...\n",
+                     gen);
         spec = cli::bench_speculation(after_prefill, gen);
     }
     dsv4_session_destroy(after_prefill);
@@ -438,9 +439,11 @@ int run(const cli::Args& args) {
                 : "");
     if (tok_mb_s >= 0) std::printf("tokenizer:  encode %.2f MB/s\n", tok_mb_s);
     if (spec.ran)
-        std::printf("speculate:  MTP drafts accepted %.1f%%, %.2f tokens per pass: %.3f tok/s vs %.3f = %.2fx\n",
-                    100 * spec.mtp_acceptance, spec.tokens_per_pass, spec.spec_tok_s, spec.plain_tok_s,
-                    spec.spec_speedup);
+        std::printf(
+            "speculate:  MTP drafts accepted %.1f%%, %.2f tokens per pass: %.3f tok/s vs %.3f = %.2fx; adaptive "
+            "(the default) %.3f tok/s = %.2fx, %llu of %llu passes speculative\n",
+            100 * spec.mtp_acceptance, spec.tokens_per_pass, spec.spec_tok_s, spec.plain_tok_s, spec.spec_speedup,
+            spec.auto_tok_s, spec.auto_speedup, spec.auto_spec_passes, spec.auto_main_passes);
     if (vcost.ran)
         std::printf(
             "verify:     2-token pass %.2f ms = %.2fx the 1-token decode step %.2f ms (1-token verify %.2f ms; "
@@ -506,6 +509,10 @@ int run(const cli::Args& args) {
             j["spec_speedup"] = spec.spec_speedup;
             j["spec_tok_s"] = spec.spec_tok_s;
             j["plain_tok_s"] = spec.plain_tok_s;
+            j["spec_auto_tok_s"] = spec.auto_tok_s;
+            j["spec_auto_speedup"] = spec.auto_speedup;
+            j["spec_auto_spec_passes"] = spec.auto_spec_passes;
+            j["spec_auto_main_passes"] = spec.auto_main_passes;
         }
         if (vcost.ran) {
             j["verify2_cost"] = vcost.verify2_cost;

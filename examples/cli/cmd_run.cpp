@@ -28,7 +28,9 @@ const char* const kUsage =
     "  --no-special           special tokens are neither parsed from the prompt nor printed\n"
     "  --no-bos               do not start a text prompt with the BOS token\n"
     "  --ids                  print token ids instead of text (the default without a tokenizer)\n"
-    "  --no-spec              no speculative decoding (default: the MTP block drafts, one pass verifies)\n"
+    "  --spec MODE            speculative decoding (the MTP block drafts, one pass verifies): auto (default:\n"
+    "                         only while it is faster than plain decoding), always, off; the text is the same\n"
+    "  --no-spec              the same as --spec off\n"
     "  --draft N              tokens drafted per pass, 1..8 (default 1)\n"
     "  --ctx N                context size in tokens (default 4096)\n"
     "  --backend NAME         compute backend (cpu, reference)\n"
@@ -67,7 +69,8 @@ int run(const cli::Args& args) {
     const bool no_special = flags.has("--no-special");
     const bool no_bos = flags.has("--no-bos");
     bool print_ids = flags.has("--ids");
-    const bool no_spec = flags.has("--no-spec");
+    std::string spec_mode = flags.get("--spec", "auto");
+    if (flags.has("--no-spec")) spec_mode = "off";
     const long long n_draft = flags.get_int("--draft", 1);
     cli::EngineOptions eo;
     eo.n_ctx = uint64_t(flags.get_int("--ctx", 0));
@@ -85,6 +88,8 @@ int run(const cli::Args& args) {
         return cli::fail(std::string("run: give -p PROMPT or --tokens IDS\n") + kUsage);
     if (max_tokens < 0) return cli::fail("run: --max-tokens must be >= 0");
     if (n_draft < 1 || n_draft > 8) return cli::fail("run: --draft must be in 1..8");
+    if (spec_mode != "auto" && spec_mode != "always" && spec_mode != "off")
+        return cli::fail("run: --spec must be auto, always or off, not '" + spec_mode + "'");
     eo.model_dir = cli::model_dir_or_default(model_flag);
 
     cli::install_interrupt_handler();
@@ -129,7 +134,8 @@ int run(const cli::Args& args) {
     gp.skip_special = no_special;
     gp.prompt_tokens = ids.data();
     gp.n_prompt_tokens = ids.size();
-    gp.speculative = !no_spec;
+    gp.speculative = spec_mode != "off";
+    gp.spec_adaptive = spec_mode == "auto";
     gp.n_draft = uint32_t(n_draft);
     // A text prompt is printed as given; a prompt of ids is shown through the tokenizer.
     gp.echo = !print_ids && !token_spec.empty();
@@ -156,10 +162,13 @@ int run(const cli::Args& args) {
                  (unsigned long long)result.n_generated, gen_s > 0 ? double(result.n_generated) / gen_s : 0.0,
                  cli::finish_reason_name(result.finish));
     if (result.n_drafted)
-        std::fprintf(stderr, "dsv4: speculative: %llu of %llu drafts accepted (%.1f%%), %.2f tokens per pass\n",
+        std::fprintf(stderr,
+                     "dsv4: speculative: %llu of %llu drafts accepted (%.1f%%), %.2f tokens per pass; %llu of %llu "
+                     "passes speculative\n",
                      (unsigned long long)result.n_accepted, (unsigned long long)result.n_drafted,
                      100.0 * double(result.n_accepted) / double(result.n_drafted),
-                     result.main_passes ? double(result.n_generated - 1) / double(result.main_passes) : 0.0);
+                     result.main_passes ? double(result.n_generated - 1) / double(result.main_passes) : 0.0,
+                     (unsigned long long)result.spec_passes, (unsigned long long)result.main_passes);
     return result.finish == DSV4_FINISH_CANCELLED ? 130 : 0;
 }
 

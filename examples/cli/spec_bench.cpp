@@ -14,7 +14,7 @@ struct Timed {
     dsv4_generate_stats stats{};
 };
 
-Timed generate_on_fork(dsv4_session* session, long long gen, bool speculative, unsigned n_draft) {
+Timed generate_on_fork(dsv4_session* session, long long gen, bool speculative, bool adaptive, unsigned n_draft) {
     Timed t;
     dsv4_session* fork = nullptr;
     if (dsv4_session_fork(session, &fork) != DSV4_STATUS_OK) return t;
@@ -23,6 +23,7 @@ Timed generate_on_fork(dsv4_session* session, long long gen, bool speculative, u
     p.max_tokens = uint64_t(gen);
     p.stop_at_eos = false;
     p.speculative = speculative;
+    p.spec_adaptive = adaptive;
     p.n_draft = n_draft;
     dsv4_generator* g = nullptr;
     if (dsv4_generator_create(fork, nullptr, nullptr, &p, &g) == DSV4_STATUS_OK) {
@@ -52,10 +53,17 @@ double median(std::vector<double> v) {
 
 SpecBench bench_speculation(dsv4_session* session, long long gen, unsigned n_draft) {
     SpecBench b;
-    const Timed plain = generate_on_fork(session, gen, false, n_draft);
-    const Timed spec = generate_on_fork(session, gen, true, n_draft);
-    if (!plain.ok || !spec.ok || !spec.stats.speculative || plain.seconds <= 0 || spec.seconds <= 0) return b;
+    const Timed plain = generate_on_fork(session, gen, false, false, n_draft);
+    const Timed spec = generate_on_fork(session, gen, true, false, n_draft);
+    const Timed automatic = generate_on_fork(session, gen, true, true, n_draft);
+    if (!plain.ok || !spec.ok || !automatic.ok || !spec.stats.speculative || plain.seconds <= 0 || spec.seconds <= 0 ||
+        automatic.seconds <= 0)
+        return b;
     b.ran = true;
+    b.auto_tok_s = double(gen) / automatic.seconds;
+    b.auto_speedup = b.auto_tok_s / (double(gen) / plain.seconds);
+    b.auto_spec_passes = automatic.stats.spec_passes;
+    b.auto_main_passes = automatic.stats.main_passes;
     b.mtp_acceptance = spec.stats.acceptance_rate;
     b.tokens_per_pass = spec.stats.tokens_per_pass;
     b.plain_tok_s = double(gen) / plain.seconds;
@@ -90,10 +98,12 @@ VerifyCost bench_verify_cost(dsv4_session* session, size_t vocab_size, int reps)
     for (int r = 0; ok && r <= reps; ++r) {  // repetition 0 warms up and finds the second token
         const bool keep = r > 0;
         ok = timed([&] { return dsv4_decode_step(fork, toks[0]); }, keep ? &d1 : nullptr, &c.decode1_bytes);
-        ok = ok && timed([&] { return dsv4_session_verify(fork, toks, 1, out.data(), out.size()); }, keep ? &v1 : nullptr);
-        if (ok && r == 0) toks[1] = int32_t(std::max_element(out.data(), out.data() + V) - out.data());  // after toks[0]
-        ok = ok && timed([&] { return dsv4_session_verify(fork, toks, 2, out.data(), out.size()); }, keep ? &v2 : nullptr,
-                         &c.verify2_bytes);
+        ok = ok &&
+             timed([&] { return dsv4_session_verify(fork, toks, 1, out.data(), out.size()); }, keep ? &v1 : nullptr);
+        if (ok && r == 0)
+            toks[1] = int32_t(std::max_element(out.data(), out.data() + V) - out.data());  // after toks[0]
+        ok = ok && timed([&] { return dsv4_session_verify(fork, toks, 2, out.data(), out.size()); },
+                         keep ? &v2 : nullptr, &c.verify2_bytes);
     }
     dsv4_session_destroy(fork);
     if (!ok) return c;

@@ -516,14 +516,21 @@ typedef struct dsv4_generate_params {
     /* Speculative decoding (appended in 0.1): when the model has an MTP block,
      * each main-model pass verifies n_draft tokens drafted by it along with
      * the pending token, in one batch, and keeps the drafts up to the first
-     * one rejected (dsv4_session_verify + dsv4_session_truncate). Greedy
-     * output is token for token that of plain decoding. Sampled output has
-     * the same distribution (a draft x drawn from the MTP distribution q is
-     * accepted with probability min(1, p(x)/q(x)), else the token is drawn
-     * from norm(max(0, p - q))), but a seed gives other tokens than without
-     * speculation. No effect on a model without an MTP block. */
+     * one that differs from the sampler's choice (dsv4_session_verify +
+     * dsv4_session_truncate). The output is token for token that of plain
+     * decoding, sampled output with a given seed included: every token is the
+     * sampler's choice from the main model's logits of its position, drawing
+     * the random number plain decoding draws there. No effect on a model
+     * without an MTP block. */
     bool speculative;  /* default true */
     uint32_t n_draft;  /* drafts per pass, chained through the MTP block: 1..8 (default 1) */
+    /* With speculative on (appended in 0.1): true (default) speculates only
+     * while speculative passes decide tokens faster than plain decode steps,
+     * as timed during the generation, trying the other kind of pass from
+     * time to time (on a CPU whose weight products are compute bound a
+     * speculative pass rarely pays); false speculates on every pass. Either
+     * way the output is the same. */
+    bool spec_adaptive;
 } dsv4_generate_params;
 
 DSV4_API void dsv4_generate_params_init(dsv4_generate_params *params);
@@ -583,6 +590,7 @@ typedef struct dsv4_generate_result {
     uint64_t main_passes;
     uint64_t n_drafted;
     uint64_t n_accepted;
+    uint64_t spec_passes;
 } dsv4_generate_result;
 
 /* Generates to the end with a generator, streaming each step to callback
@@ -668,6 +676,9 @@ typedef struct dsv4_generate_stats {
      * speculation, up to n_draft + 1 with it. */
     double tokens_per_pass;
     bool speculative;         /* drafting is on (requested, and the model has an MTP block) */
+    /* Appended in 0.1: main passes that verified drafts (the rest were plain
+     * decode steps; with spec_adaptive, the faster kind runs). */
+    uint64_t spec_passes;
 } dsv4_generate_stats;
 
 DSV4_API dsv4_status dsv4_generator_get_stats(const dsv4_generator *generator, dsv4_generate_stats *stats);

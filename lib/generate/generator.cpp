@@ -1,6 +1,7 @@
 #include "generate/generator.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "error.h"
 
@@ -75,26 +76,22 @@ bool Generator::speculative_round() {
     const int k = int(std::min<uint64_t>(uint64_t(opts_.n_draft), session_.n_ctx() - p - 1));
     if (k <= 0) return false;
     const size_t V = size_t(session_.model().config().vocab_size);
-    const bool greedy = sampler_.params().temperature <= 0.0f;
 
-    // Drafts from the MTP block, each drawn from its own distribution q (for greedy sampling,
-    // q's single token) with the sampler's transforms of the MTP logits.
-    q_tokens_.resize(size_t(k));
-    q_probs_.resize(size_t(k));
+    // Drafts from the MTP block: draft i is drawn from its distribution q (the sampler's
+    // transforms of the MTP logits) by Sampler::pick at the random number the main model's
+    // choice of that position will draw, as sample() picks from p. Where p and q are close, the
+    // two tokens agree for most numbers. (Greedy: q's best token.)
     const std::vector<int32_t> drafts = session_.mtp_draft(y, k, [&](const float* logits, int i) {
-        auto& qt = q_tokens_[size_t(i)];
-        auto& qp = q_probs_[size_t(i)];
-        sampler_.distribution(logits, V, qt, qp);
-        if (qt.size() == 1) return qt[0];
-        const double u = sampler_.uniform();
-        double cum = 0;
-        for (size_t t = 0; t < qt.size(); ++t)
-            if (u < (cum += qp[t])) return qt[t];
-        return qt.back();
+        sampler_.distribution(logits, V, q_tokens_, q_probs_);
+        if (q_tokens_.size() == 1) return q_tokens_[0];
+        double total = 0;
+        for (double q : q_probs_) total += q;
+        return sampler_.pick(q_tokens_.data(), q_probs_.data(), q_tokens_.size(),
+                             sampler_.peek_uniform(size_t(i)) * total);
     });
 
     // One main-model pass over y and the drafts: rows_[i] are the logits for the token after
-    // batch[i].
+    // batch[i], the same bits as plain decoding computes there.
     std::vector<int32_t> batch(1, y);
     batch.insert(batch.end(), drafts.begin(), drafts.end());
     rows_.resize(batch.size() * V);
@@ -110,43 +107,19 @@ bool Generator::speculative_round() {
     }
     unfed_.reset();
     ++stats_.main_passes;
+    ++stats_.spec_passes;
     stats_.drafted += uint64_t(k);
 
-    auto prob_of = [](const std::vector<int32_t>& tokens, const std::vector<double>& probs, int32_t t) {
-        for (size_t i = 0; i < tokens.size(); ++i)
-            if (tokens[i] == t) return probs[i];
-        return 0.0;
-    };
-    int32_t next = -1;  // the token after the accepted drafts: a resampled rejection or the bonus
-    int j = 0;          // drafts accepted
+    // Each position's token is the sampler's choice from those logits, drawing what plain
+    // decoding would (the history the penalties see included): the output is plain decoding's.
+    // A draft equal to it is kept and the next position decided; the first that is not ends the
+    // round with the choice itself (or, every draft kept, the choice after the last: a bonus).
+    int32_t next = -1;
+    int j = 0;  // drafts accepted
     for (; j < k; ++j) {
-        const float* target = rows_.data() + size_t(j) * V;
         const int32_t d = drafts[size_t(j)];
-        if (greedy) {
-            // Exactly plain greedy decoding: the sampler's choice from the same logits.
-            next = sampler_.sample(target, V);
-            if (next != d) break;
-        } else {
-            sampler_.distribution(target, V, p_tokens_, p_probs_);
-            const double px = prob_of(p_tokens_, p_probs_, d);
-            const double qx = prob_of(q_tokens_[size_t(j)], q_probs_[size_t(j)], d);
-            if (!(sampler_.uniform() * qx < px)) {
-                // Rejected: draw from the residual norm(max(0, p - q)).
-                std::vector<double> r(p_tokens_.size());
-                double mass = 0;
-                for (size_t t = 0; t < r.size(); ++t)
-                    mass += r[t] =
-                        std::max(0.0, p_probs_[t] - prob_of(q_tokens_[size_t(j)], q_probs_[size_t(j)], p_tokens_[t]));
-                const double u = sampler_.uniform() * mass;
-                double cum = 0;
-                for (size_t t = 0; t < r.size(); ++t) {
-                    if (r[t] <= 0) continue;
-                    next = p_tokens_[t];  // the last one with mass if u rounds up to the total
-                    if (u < (cum += r[t])) break;
-                }
-                break;
-            }
-        }
+        next = sampler_.sample(rows_.data() + size_t(j) * V, V);
+        if (next != d) break;
         ++stats_.accepted;
         ++stats_.decided;
         const uint64_t fed_before = p + 1 + uint64_t(j);
@@ -156,13 +129,29 @@ bool Generator::speculative_round() {
             return true;
         }
     }
-    if (j == k) next = sampler_.sample(rows_.data() + size_t(k) * V, V);  // every draft accepted: a bonus token
+    if (j == k) next = sampler_.sample(rows_.data() + size_t(k) * V, V);
     ++stats_.decided;
     const uint64_t fed_before = p + 1 + uint64_t(j);
     session_.truncate(int64_t(fed_before));  // y and the accepted drafts stay
     pending_.push_back(decide(next, fed_before));
     if (finish_ == Finish::None) unfed_ = next;
     return true;
+}
+
+const Step* Generator::feed_unfed() {
+    try {
+        session_.decode(*unfed_);
+    } catch (const Error& e) {
+        // The session rolled the token back; what was shown stays the output.
+        if (e.status() == DSV4_STATUS_CANCELLED) return &end_with(Finish::Cancelled, -1, text_ ? text_->finish() : "");
+        if (e.status() == DSV4_STATUS_CONTEXT_FULL)
+            return &end_with(Finish::ContextFull, -1, text_ ? text_->finish() : "");
+        throw;
+    }
+    unfed_.reset();
+    ++stats_.main_passes;
+    ++stats_.decided;
+    return nullptr;
 }
 
 const Step& Generator::next() {
@@ -182,25 +171,28 @@ const Step& Generator::next() {
         step_ = Step{-1, std::move(s), Finish::None, n_generated_};
         return step_;
     }
+    using Clock = std::chrono::steady_clock;
+    const auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+    const bool timed = spec_ && opts_.adaptive;
+    const auto t0 = Clock::now();
+    bool fed = false;
     if (unfed_) {
-        if (spec_ && speculative_round()) return next();
-        try {
-            session_.decode(*unfed_);
-        } catch (const Error& e) {
-            // The session rolled the token back; what was shown stays the output.
-            if (e.status() == DSV4_STATUS_CANCELLED)
-                return end_with(Finish::Cancelled, -1, text_ ? text_->finish() : "");
-            if (e.status() == DSV4_STATUS_CONTEXT_FULL)
-                return end_with(Finish::ContextFull, -1, text_ ? text_->finish() : "");
-            throw;
+        if (spec_ && (!opts_.adaptive || policy_.speculate())) {
+            const uint64_t decided = stats_.decided;
+            if (speculative_round()) {
+                if (timed) policy_.record(true, since(t0), stats_.decided - decided);
+                return next();
+            }
         }
-        unfed_.reset();
-        ++stats_.main_passes;
-        ++stats_.decided;
+        if (const Step* end = feed_unfed()) return *end;
+        fed = true;
     }
     const float* logits = session_.logits();
     if (!logits) bad_arg("the session holds no tokens (was it reset?)");
     const int32_t token = sampler_.sample(logits, size_t(session_.model().config().vocab_size));
+    // A plain pass: the pending token fed, the next one chosen. (The first step only chooses,
+    // from the prompt's logits.)
+    if (timed && fed) policy_.record(false, since(t0), 1);
     step_ = decide(token, uint64_t(session_.position()));
     if (finish_ == Finish::None) unfed_ = token;
     return step_;

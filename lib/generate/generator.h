@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "generate/spec_policy.h"
 #include "generate/text_stream.h"
 #include "session.h"
 #include "text/sampler.h"
@@ -31,12 +32,16 @@ struct Options {
     std::vector<int32_t> prompt;  // what the caller prefilled: the sampler's penalties see it; echo shows it
     // Speculative decoding with the model's MTP block (no effect on a model without one): each
     // main-model pass verifies n_draft drafted tokens along with the pending one (one batch, then
-    // a truncation back past the first rejected draft). Greedy output is token for token that of
-    // plain decoding; sampled output has the same distribution (a draft x is accepted with
-    // probability min(1, p(x)/q(x)), else the token is drawn from norm(max(0, p - q))), though a
-    // seed gives other tokens than without speculation.
+    // a truncation back past the first rejected draft). The output is token for token that of
+    // plain decoding, sampled output included: each token is the sampler's choice from the main
+    // model's logits for its position, with the random number plain decoding would draw there,
+    // and a draft is kept when it is that choice. (The MTP block draws each draft from its own
+    // distribution with that same number, so the two agree as often as the distributions allow.)
     bool speculative = true;
     int n_draft = 1;  // 1..kMaxDraft: drafts chain through the MTP block, feeding it its own output
+    // With speculative on: speculate only while speculative passes decide tokens faster than
+    // plain steps, as measured during the generation (SpecPolicy); false: every pass speculates.
+    bool adaptive = true;
 };
 
 constexpr int kMaxDraft = 8;
@@ -44,6 +49,7 @@ constexpr int kMaxDraft = 8;
 struct Stats {
     uint64_t main_passes = 0;  // forward passes of the main model over generated tokens
     uint64_t decided = 0;      // tokens decided from the logits of those passes
+    uint64_t spec_passes = 0;  // main passes that verified drafts
     uint64_t drafted = 0;      // tokens the MTP block drafted
     uint64_t accepted = 0;     // drafts accepted
 };
@@ -74,8 +80,10 @@ public:
     Finish finish_reason() const { return finish_; }
     uint64_t n_generated() const { return n_generated_; }
     const Stats& stats() const { return stats_; }
-    // Whether steps are drafted and verified (requested, and the model has an MTP block).
+    // Whether steps may be drafted and verified (requested, and the model has an MTP block).
     bool speculating() const { return spec_; }
+    // The adaptive choice between speculative and plain passes (Options::adaptive).
+    const SpecPolicy& policy() const { return policy_; }
 
 private:
     const Step& end_with(Finish reason, int32_t token, std::string text);
@@ -87,6 +95,9 @@ private:
     // Drafts, verifies and decides a run of tokens after the pending one into pending_; false
     // when no draft fits in the context (the caller then decodes plainly).
     bool speculative_round();
+    // A plain step: feeds the pending token. Returns the step to hand out when that ends the
+    // generation (cancelled, context full), else null.
+    const Step* feed_unfed();
 
     Session& session_;
     const text::Tokenizer* tok_;
@@ -102,11 +113,10 @@ private:
     bool spec_ = false;
     std::deque<Step> pending_;  // steps decided by a speculative round, handed out one per next()
     Stats stats_;
-    std::vector<float> rows_;                     // verify logits
-    std::vector<std::vector<int32_t>> q_tokens_;  // draft distributions
-    std::vector<std::vector<double>> q_probs_;
-    std::vector<int32_t> p_tokens_;
-    std::vector<double> p_probs_;
+    SpecPolicy policy_;
+    std::vector<float> rows_;        // verify logits
+    std::vector<int32_t> q_tokens_;  // a draft's distribution
+    std::vector<double> q_probs_;
 };
 
 }  // namespace dsv4::generate

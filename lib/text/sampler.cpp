@@ -154,13 +154,35 @@ int32_t Sampler::sample(const float* logits, size_t n) {
     const std::vector<double>& prob = prob_;
     double mass = 0;
     for (size_t i = 0; i < keep; ++i) mass += prob[i];
-    const double u = rng_.uniform() * mass;
+    return pick(order_.data(), prob.data(), keep, rng_.uniform() * mass);
+}
+
+int32_t Sampler::pick(const int32_t* tokens, const double* probs, size_t n, double u) {
+    // Few candidates (top-k, top-p): sorted by id. Many: laid out over the ids, in linear time.
+    constexpr size_t kSortedUpTo = 4096;
+    int32_t last = tokens[0];  // the answer if u rounds up to the total
     double cum = 0;
-    for (size_t i = 0; i < keep; ++i) {
-        cum += prob[i];
-        if (u < cum) return order_[i];
+    if (n <= kSortedUpTo) {
+        by_id_.resize(n);
+        for (size_t i = 0; i < n; ++i) by_id_[i] = uint32_t(i);
+        std::sort(by_id_.begin(), by_id_.end(), [&](uint32_t a, uint32_t b) { return tokens[a] < tokens[b]; });
+        for (uint32_t i : by_id_) {
+            if (!(probs[i] > 0)) continue;
+            last = tokens[i];
+            if (u < (cum += probs[i])) return tokens[i];
+        }
+        return last;
     }
-    return order_[keep - 1];  // u rounded up to the total mass
+    int32_t top = 0;
+    for (size_t i = 0; i < n; ++i) top = std::max(top, tokens[i]);
+    dense_.assign(size_t(top) + 1, 0.0);
+    for (size_t i = 0; i < n; ++i) dense_[size_t(tokens[i])] = probs[i];
+    for (size_t t = 0; t < dense_.size(); ++t) {
+        if (!(dense_[t] > 0)) continue;
+        last = int32_t(t);
+        if (u < (cum += dense_[t])) return int32_t(t);
+    }
+    return last;
 }
 
 void Sampler::distribution(const float* logits, size_t n, std::vector<int32_t>& tokens, std::vector<double>& probs) {

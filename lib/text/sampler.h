@@ -32,8 +32,14 @@ public:
     explicit Sampler(SamplerParams params);
 
     // Picks a token from n logits (does not record it: call accept()). Fails for NaN logits, bias
-    // tokens outside [0, n), or when every logit is -inf.
+    // tokens outside [0, n), or when every logit is -inf. The pick: pick() of the distribution()
+    // at the next uniform() times the candidates' total.
     int32_t sample(const float* logits, size_t n);
+    // The token at u of the cumulative sum of the candidates' probabilities (tokens[i] with
+    // probs[i], n >= 1; u in [0, their total)) taken in ascending token id: by id rather than by
+    // rank, so that two close distributions (the main model's and the MTP block's in
+    // speculative decoding) give the same token for most u even where their rankings differ.
+    int32_t pick(const int32_t* tokens, const double* probs, size_t n, double u);
     // The distribution sample() draws from for these logits (given the tokens accepted so far):
     // the tokens it may pick, best first, with their probabilities (summing to 1). Greedy
     // sampling, or a +inf logit, gives the one token it picks with probability 1. Draws nothing.
@@ -41,6 +47,14 @@ public:
     void distribution(const float* logits, size_t n, std::vector<int32_t>& tokens, std::vector<double>& probs);
     // The next number of the sampler's random sequence, uniform in [0, 1).
     double uniform() { return rng_.uniform(); }
+    // The number uniform() would return after `ahead` more calls, without drawing it. A
+    // speculative draft uses the number that the main model's sample() for its position will
+    // draw, so that the draft agrees with that sample as often as the two distributions allow.
+    double peek_uniform(size_t ahead) const {
+        Xoshiro256 r = rng_;
+        for (size_t i = 0; i < ahead; ++i) r.next();
+        return r.uniform();
+    }
     // Records a token in the history the penalties look at.
     void accept(int32_t token);
     // Forgets the history and restarts the random sequence from the seed.
@@ -61,6 +75,8 @@ private:
     std::vector<float> work_;  // reused between calls
     std::vector<int32_t> order_;
     std::vector<double> prob_;
+    std::vector<uint32_t> by_id_;  // pick()'s scratch
+    std::vector<double> dense_;
 };
 
 }  // namespace dsv4::text

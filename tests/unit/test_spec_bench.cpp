@@ -27,6 +27,12 @@ TEST_CASE("dsv4 bench --json reports MTP acceptance, tokens per pass and the spe
     CHECK(j["tokens_per_pass"].get<double>() <= 2.0);
     CHECK(j["spec_speedup"].get<double>() > 0);
     CHECK(r.out.find("speculate:") != std::string::npos);
+    // The adaptive default: timed, and it tried speculation at least once.
+    CHECK(j["spec_auto_tok_s"].get<double>() > 0);
+    CHECK(j["spec_auto_speedup"].get<double>() > 0);
+    CHECK(j["spec_auto_spec_passes"].get<uint64_t>() >= 1);
+    CHECK(j["spec_auto_spec_passes"].get<uint64_t>() <= j["spec_auto_main_passes"].get<uint64_t>());
+    CHECK(r.out.find("adaptive (the default)") != std::string::npos);
     REQUIRE(j.contains("verify2_cost"));
     for (const char* key : {"verify2_cost", "verify2_cost_median", "decode1_s", "verify1_s", "verify2_s"}) {
         INFO(key);
@@ -52,6 +58,7 @@ TEST_CASE("dsv4 bench --no-spec skips the generations and --verify-reps sets or 
     REQUIRE(r.exit_code == 0);
     auto j = parse_last(r.out);
     CHECK_FALSE(j.contains("mtp_acceptance"));
+    CHECK_FALSE(j.contains("spec_auto_tok_s"));
     REQUIRE(j.contains("verify2_cost"));
     CHECK(std::isfinite(j["verify2_cost"].get<double>()));
     CHECK(j["verify2_cost"].get<double>() > 0);

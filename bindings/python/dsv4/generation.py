@@ -26,8 +26,14 @@ class Generation(Iterator):
 
     Each step computes with the GIL released. Ctrl-C raises KeyboardInterrupt and ends the
     generation; stopping the iteration early (``break``) or close() ends it as well. The
-    session stays usable either way and holds the prompt and every sampled token but the
-    last one (feed that one with Session.decode to continue right after it).
+    session stays usable either way and holds the prompt and every token handed out but the
+    last one (feed that one with Session.decode to continue right after it), or all of them
+    when the last was a speculative draft, checked in the same pass as the one before it
+    (Session.position tells which).
+
+    Where the model has an MTP block, the generator drafts tokens with it and checks them in
+    one pass of the main model, while that is faster than plain decoding (timed as it runs).
+    The output is the same either way, sampled output with a seed included.
     """
 
     def __init__(self, low: "_dsv4._Generation", ids_only: bool):
