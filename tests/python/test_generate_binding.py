@@ -219,6 +219,36 @@ def test_interrupt_right_after_a_step_still_counts_its_token(golden_model):
     assert len(PROMPT) + 4 <= s.position <= len(PROMPT) + 5
 
 
+def test_speculation_modes_give_the_same_output(golden_model):
+    runs = {}
+    for mode in ("auto", "always", "off"):
+        for n_draft in (1, 3):
+            s = golden_model.session()
+            gen = s.generate(PROMPT, max_tokens=30, temperature=0.9, top_k=20, seed=3, stop_at_eos=False,
+                             ids_only=True, speculation=mode, n_draft=n_draft)
+            runs[mode, n_draft] = (list(gen), gen.stats, s.position)
+    want = runs["off", 1][0]
+    assert len(want) == 30
+    for (mode, n_draft), (ids, stats, position) in runs.items():
+        assert ids == want, (mode, n_draft)
+        assert stats["n_generated"] == 30
+        assert position in (len(PROMPT) + 29, len(PROMPT) + 30)
+        if mode == "off":
+            assert stats["spec_passes"] == 0 and stats["n_drafted"] == 0 and not stats["speculative"]
+        else:
+            assert stats["speculative"]
+            assert stats["spec_passes"] >= 1
+            assert stats["n_drafted"] == n_draft * stats["spec_passes"]
+        if mode == "always":
+            assert stats["spec_passes"] == stats["main_passes"]
+    s = golden_model.session()
+    with pytest.raises(dsv4.InvalidArgumentError, match="speculation"):
+        s.generate(PROMPT, speculation="sometimes", ids_only=True)
+    with pytest.raises(dsv4.InvalidArgumentError, match="n_draft"):
+        s.generate(PROMPT, n_draft=9, ids_only=True)
+    assert s.position == 0  # a bad argument feeds nothing
+
+
 def test_cancel_from_another_thread_ends_generation(golden_model):
     s = golden_model.session()
     gen = s.generate(PROMPT, max_tokens=None, temperature=0, stop_at_eos=False, ids_only=True)

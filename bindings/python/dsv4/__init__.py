@@ -215,7 +215,8 @@ class Session:
                  stop_tokens: Sequence[int] = (), stop_at_eos: bool = True,
                  logit_bias: Mapping[int, float] | None = None, add_bos: bool | None = None,
                  parse_special: bool = False, skip_special: bool = False, ids_only: bool = False,
-                 tokenizer: Tokenizer | None = None) -> Generation:
+                 tokenizer: Tokenizer | None = None, speculation: str = "auto",
+                 n_draft: int = 1) -> Generation:
         """Feeds ``prompt`` and returns an iterator over what the model generates next.
 
         The iterator yields ``str`` pieces of text, or with ``ids_only=True`` ``int`` token ids
@@ -244,6 +245,11 @@ class Session:
             skip_special: special tokens add no text to the output.
             ids_only: yield token ids instead of text.
             tokenizer: the tokenizer for text; None: the model's.
+            speculation: speculative decoding with the model's MTP block (no effect without
+                one): "auto" drafts while that is faster than plain decoding (timed as it
+                runs), "always" on every pass, "off" never. The output is the same either way,
+                sampled output with a seed included. Generation.stats shows what ran.
+            n_draft: tokens drafted per pass, 1 to 8.
 
         Raises:
             InvalidArgumentError: a bad parameter or token id, text without a tokenizer, or an
@@ -275,7 +281,7 @@ class Session:
             float(min_p), float(repetition_penalty), float(presence_penalty), float(frequency_penalty),
             int(penalty_last_n), int(seed), [int(t) for t in stop_tokens],
             {int(k): float(v) for k, v in (logit_bias or {}).items()}, int(max_tokens or 0), list(stop),
-            bool(stop_at_eos), bool(skip_special))
+            bool(stop_at_eos), bool(skip_special), str(speculation), int(n_draft))
         return Generation(low, ids_only)
 
     def cancel(self) -> None:

@@ -2,7 +2,7 @@
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Callable, Literal, Mapping, Sequence
+from typing import Callable, Literal, Mapping, Sequence, TypedDict
 
 import numpy as np
 
@@ -78,12 +78,24 @@ class Tokenizer:
     def is_special(self, token_id: int) -> bool: ...
     def __len__(self) -> int: ...
 
+class GenerationStats(TypedDict):
+    n_generated: int
+    main_passes: int
+    spec_passes: int
+    n_drafted: int
+    n_accepted: int
+    acceptance_rate: float
+    tokens_per_pass: float
+    speculative: bool
+
 class Generation(Iterator[str | int]):
     """Yields str pieces, or int ids when made with ids_only=True."""
     @property
     def tokens(self) -> list[int]: ...
     @property
     def text(self) -> str: ...
+    @property
+    def stats(self) -> GenerationStats: ...
     finish_reason: FinishReason | None
     def __iter__(self) -> Generation: ...
     def __next__(self) -> str | int: ...
@@ -122,7 +134,8 @@ class Session:
                  stop_tokens: Sequence[int] = (), stop_at_eos: bool = True,
                  logit_bias: Mapping[int, float] | None = None, add_bos: bool | None = None,
                  parse_special: bool = False, skip_special: bool = False, ids_only: bool = False,
-                 tokenizer: Tokenizer | None = None) -> Generation: ...
+                 tokenizer: Tokenizer | None = None, speculation: Literal["auto", "always", "off"] = "auto",
+                 n_draft: int = 1) -> Generation: ...
     def reset(self) -> None: ...
     @property
     def position(self) -> int: ...

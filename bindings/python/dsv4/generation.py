@@ -51,6 +51,14 @@ class Generation(Iterator):
     def text(self) -> str:
         return self._g.text
 
+    @property
+    def stats(self) -> dict:
+        """The generator's figures so far: n_generated, main_passes (main-model passes),
+        spec_passes (those that checked drafts), n_drafted, n_accepted, acceptance_rate,
+        tokens_per_pass, speculative (drafting possible: requested, and the model has an MTP
+        block)."""
+        return self._g.stats
+
     def __iter__(self) -> "Generation":
         return self
 

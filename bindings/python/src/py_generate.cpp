@@ -43,7 +43,7 @@ SamplerPtr make_sampler(const SamplingArgs& a) {
 
 PyGeneration::PyGeneration(py::object session, const std::vector<int32_t>& prompt, py::object tokenizer,
                            const SamplingArgs& sampling, uint64_t max_tokens, const std::vector<std::string>& stop,
-                           bool stop_at_eos, bool skip_special)
+                           bool stop_at_eos, bool skip_special, const std::string& speculation, uint32_t n_draft)
     : session_obj_(std::move(session)),
       session_(session_obj_.cast<PySession*>()),
       state_(std::make_shared<GenerationState>()) {
@@ -52,6 +52,9 @@ PyGeneration::PyGeneration(py::object session, const std::vector<int32_t>& promp
     // What would make the generator fail is checked before the prompt is fed, so that a bad
     // argument leaves the session as it was.
     if (!stop.empty() && !state_->tokenizer) invalid("generator: stop strings need a tokenizer");
+    if (speculation != "auto" && speculation != "always" && speculation != "off")
+        invalid("generator: speculation must be \"auto\", \"always\" or \"off\", not \"" + speculation + "\"");
+    if (n_draft < 1 || n_draft > 8) invalid("generator: n_draft " + std::to_string(n_draft) + " is not in [1, 8]");
     for (size_t i = 0; i < stop.size(); ++i)
         if (stop[i].empty()) invalid("generator: stop string " + std::to_string(i) + " is empty");
     state_->sampler = make_sampler(sampling);
@@ -66,6 +69,9 @@ PyGeneration::PyGeneration(py::object session, const std::vector<int32_t>& promp
     p.skip_special = skip_special;
     p.prompt_tokens = prompt.data();
     p.n_prompt_tokens = prompt.size();
+    p.speculative = speculation != "off";
+    p.spec_adaptive = speculation == "auto";
+    p.n_draft = n_draft;
     dsv4_generator* raw = nullptr;
     const dsv4_tokenizer* tok = state_->tokenizer.get();
     dsv4_sampler* sampler = state_->sampler.get();
@@ -78,6 +84,26 @@ PyGeneration::PyGeneration(py::object session, const std::vector<int32_t>& promp
     });
     state_->generator.reset(raw);
     session_->attach(state_);
+    update_stats();
+}
+
+void PyGeneration::update_stats() {
+    if (!state_->generator) return;
+    stats_.struct_size = sizeof stats_;
+    check(dsv4_generator_get_stats(state_->generator.get(), &stats_));
+}
+
+py::dict PyGeneration::stats() const {
+    py::dict d;
+    d["n_generated"] = stats_.n_generated;
+    d["main_passes"] = stats_.main_passes;
+    d["spec_passes"] = stats_.spec_passes;
+    d["n_drafted"] = stats_.n_drafted;
+    d["n_accepted"] = stats_.n_accepted;
+    d["acceptance_rate"] = stats_.acceptance_rate;
+    d["tokens_per_pass"] = stats_.tokens_per_pass;
+    d["speculative"] = stats_.speculative;
+    return d;
 }
 
 PyGeneration::~PyGeneration() {
@@ -98,6 +124,7 @@ py::tuple PyGeneration::next() {
     finish_ = step.finish;
     if (step.token >= 0) tokens_.push_back(step.token);
     text_.append(step.text, step.text_len);
+    update_stats();
     py::tuple out = py::make_tuple(step.token, py::str(step.text, step.text_len), int(step.finish));
     if (step.finish != DSV4_FINISH_NONE) close();
     return out;
@@ -114,8 +141,8 @@ void bind_generation(py::module_& m) {
                          float temperature, int32_t top_k, float top_p, float min_p, float repetition_penalty,
                          float presence_penalty, float frequency_penalty, int32_t penalty_last_n, uint64_t seed,
                          const std::vector<int32_t>& stop_tokens, const std::map<int32_t, float>& logit_bias,
-                         uint64_t max_tokens, const std::vector<std::string>& stop, bool stop_at_eos,
-                         bool skip_special) {
+                         uint64_t max_tokens, const std::vector<std::string>& stop, bool stop_at_eos, bool skip_special,
+                         const std::string& speculation, uint32_t n_draft) {
                  SamplingArgs a;
                  a.temperature = temperature;
                  a.top_k = top_k;
@@ -129,19 +156,20 @@ void bind_generation(py::module_& m) {
                  a.stop_tokens = stop_tokens;
                  a.logit_bias = logit_bias;
                  return new PyGeneration(std::move(session), prompt, std::move(tokenizer), a, max_tokens, stop,
-                                         stop_at_eos, skip_special);
+                                         stop_at_eos, skip_special, speculation, n_draft);
              }),
              py::arg("session"), py::arg("prompt"), py::arg("tokenizer"), py::arg("temperature"), py::arg("top_k"),
              py::arg("top_p"), py::arg("min_p"), py::arg("repetition_penalty"), py::arg("presence_penalty"),
              py::arg("frequency_penalty"), py::arg("penalty_last_n"), py::arg("seed"), py::arg("stop_tokens"),
              py::arg("logit_bias"), py::arg("max_tokens"), py::arg("stop"), py::arg("stop_at_eos"),
-             py::arg("skip_special"))
+             py::arg("skip_special"), py::arg("speculation"), py::arg("n_draft"))
         .def("next", &PyGeneration::next)
         .def("close", &PyGeneration::close)
         .def_property_readonly("finish", &PyGeneration::finish)
         .def_property_readonly("closed", &PyGeneration::closed)
         .def_property_readonly("tokens", &PyGeneration::tokens)
-        .def_property_readonly("text", &PyGeneration::text);
+        .def_property_readonly("text", &PyGeneration::text)
+        .def_property_readonly("stats", &PyGeneration::stats);
 }
 
 }  // namespace dsv4py

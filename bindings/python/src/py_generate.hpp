@@ -42,9 +42,10 @@ struct SamplingArgs {
 class PyGeneration {
 public:
     // Feeds `prompt` (may be empty: the session's current logits are used) and starts generating.
+    // speculation: "auto" (speculate while it is faster), "always" or "off"; n_draft 1..8.
     PyGeneration(pybind11::object session, const std::vector<int32_t>& prompt, pybind11::object tokenizer,
                  const SamplingArgs& sampling, uint64_t max_tokens, const std::vector<std::string>& stop,
-                 bool stop_at_eos, bool skip_special);
+                 bool stop_at_eos, bool skip_special, const std::string& speculation, uint32_t n_draft);
     ~PyGeneration();
 
     // One step: (token or -1, text, finish reason as int). After the end, or once closed, a step
@@ -59,6 +60,8 @@ public:
     // wrapper: a Ctrl-C surfaces as soon as next() returns, before Python code could record them.
     const std::vector<int32_t>& tokens() const { return tokens_; }
     pybind11::str text() const { return pybind11::str(text_); }
+    // The generator's statistics after the last step (dsv4_generate_stats), as a dict.
+    pybind11::dict stats() const;
 
 private:
     pybind11::object session_obj_;  // keeps the _Session alive
@@ -67,6 +70,8 @@ private:
     int finish_ = DSV4_FINISH_NONE;
     std::vector<int32_t> tokens_;
     std::string text_;
+    dsv4_generate_stats stats_{};  // kept: the generator is freed when the generation ends
+    void update_stats();
 };
 
 void bind_generation(pybind11::module_& m);
