@@ -1,5 +1,6 @@
 // AVX2 + FMA + F16C kernels, for CPUs without AVX-512 (or DSV4_CPU_ISA=avx2).
 // Same rules as kernels_avx512.cpp: internal linkage, no library templates.
+#include <cstddef>
 #include <cstdint>
 
 #include "cpu/exact_scaling.h"
