@@ -17,6 +17,7 @@
 #include "interrupt.h"
 #include "line_reader.h"
 #include "sampling_flags.h"
+#include "spec_flags.h"
 #include "token_list.h"
 
 namespace {
@@ -79,14 +80,18 @@ int run(const cli::Args& args) {
     eo.backend = flags.get("--backend");
     eo.n_threads = int(flags.get_int("--threads", 0));
     dsv4_sampler_params sp = cli::sampler_params_from_flags(flags);
+    dsv4_generate_params spec;
+    dsv4_generate_params_init(&spec);
+    const std::string spec_error = cli::apply_spec_flags(flags, spec);
     if (flags.has("--help") || flags.has("-h")) {
-        std::printf("%s%s", kUsage, cli::kSamplingUsage);
+        std::printf("%s%s%s", kUsage, cli::kSpecUsage, cli::kSamplingUsage);
         return 0;
     }
     if (!flags.unknown().empty()) return cli::fail("chat: unknown option " + flags.unknown()[0] + "\n" + kUsage);
     if (!flags.positional().empty())
         return cli::fail("chat: unexpected argument " + flags.positional()[0] + "\n" + kUsage);
     if (max_tokens < 0) return cli::fail("chat: --max-tokens must be >= 0");
+    if (!spec_error.empty()) return cli::fail("chat: " + spec_error);
     eo.model_dir = cli::model_dir_or_default(model_flag);
 
     cli::install_interrupt_handler();
@@ -160,6 +165,9 @@ int run(const cli::Args& args) {
         dsv4_generate_params_init(&gp);
         gp.max_tokens = uint64_t(max_tokens);
         gp.stop_at_eos = !ignore_eos;
+        gp.speculative = spec.speculative;
+        gp.spec_adaptive = spec.spec_adaptive;
+        gp.n_draft = spec.n_draft;
         gp.prompt_tokens = ids.data();
         gp.n_prompt_tokens = ids.size();
         Answer answer;

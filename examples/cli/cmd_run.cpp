@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "interrupt.h"
 #include "sampling_flags.h"
+#include "spec_flags.h"
 #include "token_list.h"
 
 namespace {
@@ -28,10 +29,6 @@ const char* const kUsage =
     "  --no-special           special tokens are neither parsed from the prompt nor printed\n"
     "  --no-bos               do not start a text prompt with the BOS token\n"
     "  --ids                  print token ids instead of text (the default without a tokenizer)\n"
-    "  --spec MODE            speculative decoding (the MTP block drafts, one pass verifies): auto (default:\n"
-    "                         only while it is faster than plain decoding), always, off; the text is the same\n"
-    "  --no-spec              the same as --spec off\n"
-    "  --draft N              tokens drafted per pass, 1..8 (default 1)\n"
     "  --ctx N                context size in tokens (default 4096)\n"
     "  --backend NAME         compute backend (cpu, reference)\n"
     "  --threads N            worker threads (default: one per core)\n";
@@ -69,16 +66,16 @@ int run(const cli::Args& args) {
     const bool no_special = flags.has("--no-special");
     const bool no_bos = flags.has("--no-bos");
     bool print_ids = flags.has("--ids");
-    std::string spec_mode = flags.get("--spec", "auto");
-    if (flags.has("--no-spec")) spec_mode = "off";
-    const long long n_draft = flags.get_int("--draft", 1);
+    dsv4_generate_params spec;
+    dsv4_generate_params_init(&spec);
+    const std::string spec_error = cli::apply_spec_flags(flags, spec);
     cli::EngineOptions eo;
     eo.n_ctx = uint64_t(flags.get_int("--ctx", 0));
     eo.backend = flags.get("--backend");
     eo.n_threads = int(flags.get_int("--threads", 0));
     const dsv4_sampler_params sp = cli::sampler_params_from_flags(flags);
     if (flags.has("--help") || flags.has("-h")) {
-        std::printf("%s%s", kUsage, cli::kSamplingUsage);
+        std::printf("%s%s%s", kUsage, cli::kSpecUsage, cli::kSamplingUsage);
         return 0;
     }
     if (!flags.unknown().empty()) return cli::fail("run: unknown option " + flags.unknown()[0] + "\n" + kUsage);
@@ -87,9 +84,7 @@ int run(const cli::Args& args) {
     if (has_prompt == !token_spec.empty())
         return cli::fail(std::string("run: give -p PROMPT or --tokens IDS\n") + kUsage);
     if (max_tokens < 0) return cli::fail("run: --max-tokens must be >= 0");
-    if (n_draft < 1 || n_draft > 8) return cli::fail("run: --draft must be in 1..8");
-    if (spec_mode != "auto" && spec_mode != "always" && spec_mode != "off")
-        return cli::fail("run: --spec must be auto, always or off, not '" + spec_mode + "'");
+    if (!spec_error.empty()) return cli::fail("run: " + spec_error);
     eo.model_dir = cli::model_dir_or_default(model_flag);
 
     cli::install_interrupt_handler();
@@ -134,9 +129,9 @@ int run(const cli::Args& args) {
     gp.skip_special = no_special;
     gp.prompt_tokens = ids.data();
     gp.n_prompt_tokens = ids.size();
-    gp.speculative = spec_mode != "off";
-    gp.spec_adaptive = spec_mode == "auto";
-    gp.n_draft = uint32_t(n_draft);
+    gp.speculative = spec.speculative;
+    gp.spec_adaptive = spec.spec_adaptive;
+    gp.n_draft = spec.n_draft;
     // A text prompt is printed as given; a prompt of ids is shown through the tokenizer.
     gp.echo = !print_ids && !token_spec.empty();
 

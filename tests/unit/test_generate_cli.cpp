@@ -150,6 +150,9 @@ TEST_CASE("dsv4 run refuses bad arguments with a message", "[cli][generate][erro
     fails_with("run -m '" + golden + "' --tokens 5 --bogus", "unknown option --bogus");
     fails_with("run -m /nonexistent --tokens 5", "cannot open /nonexistent");
     fails_with("chat -m '" + golden + "'", "no tokenizer.json");
+    fails_with("run -m '" + golden + "' --tokens 5 --spec maybe", "--spec must be auto, always or off");
+    fails_with("chat -m '" + golden + "' --spec maybe", "--spec must be auto, always or off");
+    fails_with("chat -m '" + golden + "' --draft 0", "--draft must be in 1..8");
 }
 
 TEST_CASE("dsv4 chat holds a conversation and feeds only the new part of each prompt", "[cli][generate][chat]") {
@@ -170,6 +173,13 @@ TEST_CASE("dsv4 chat holds a conversation and feeds only the new part of each pr
     // The same seed gives the same conversation.
     RunResult again = run_cli("chat -m '" + dir + "' -n 12 --ignore-eos --verbose --temp 0.8 --seed 5", input);
     CHECK(again.out == r.out);
+    // Speculation (adaptive by default) never changes the text.
+    for (const char* spec : {" --spec always --draft 2", " --no-spec"}) {
+        RunResult other = run_cli(
+            "chat -m '" + dir + "' -n 12 --ignore-eos --verbose --temp 0.8 --seed 5" + std::string(spec), input);
+        INFO(spec << ": " << other.err);
+        CHECK(other.out == r.out);
+    }
 
     SECTION("thinking mode drops earlier reasoning, so the session starts over") {
         r = run_cli("chat -m '" + dir + "' -n 6 --ignore-eos --verbose --thinking --system 'be brief'", "a\nb\n");
