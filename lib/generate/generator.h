@@ -82,8 +82,6 @@ public:
     const Stats& stats() const { return stats_; }
     // Whether steps may be drafted and verified (requested, and the model has an MTP block).
     bool speculating() const { return spec_; }
-    // The adaptive choice between speculative and plain passes (Options::adaptive).
-    const SpecPolicy& policy() const { return policy_; }
 
 private:
     const Step& end_with(Finish reason, int32_t token, std::string text);
