@@ -579,6 +579,70 @@ TEST_CASE("attn_scores and attn_weighted give dot_f64_f32's and axpy_f32's resul
     if (cpu::isa_supported(cpu::Isa::Avx2)) CHECK(seen);
 }
 
+TEST_CASE("cpu matmul: a token's outputs are the same bits alone and in any batch under 16", "[cpu][kernels]") {
+    // Decode steps (1 token) and verification passes (2-15) must give a token the same
+    // floats: speculation keeps a draft only where the pass's choice equals plain
+    // decoding's. The SIMD tables sum each (row, token) in one order whatever the tile
+    // (AVX-512: two accumulators at every batch size since the sixteenth session; AVX2
+    // runs FP8 batches as token pairs over row blocks, kernels_avx2_fp8words.inc), so rows
+    // span several blocks here, with remainder rows, and odd and even batch sizes.
+    IsaGuard guard;
+    Fp8CheckGuard check_guard;
+    for (cpu::Isa isa : isas()) {
+        if (isa == cpu::Isa::Scalar) continue;  // sums a batch's products in another order
+        cpu::set_active_isa(isa);
+        for (LinearFormat f : {LinearFormat::FP8, LinearFormat::BF16, LinearFormat::FP4})
+            for (bool check : {false, true}) {
+                if (check && f != LinearFormat::FP8) continue;
+                cpu::set_fp8_check_subnormals(check);
+                for (int64_t in : {int64_t(64), int64_t(1000), int64_t(4096), int64_t(4100)}) {
+                    if (f == LinearFormat::FP4 && in % 32 != 0) continue;
+                    std::mt19937 rng(static_cast<uint32_t>(in + 7));
+                    const int64_t out = 301;
+                    RandomLinear w(f, out, in, rng, /*fp8_mostly_normal=*/true);
+                    const int64_t ldx = in + 3, ldy = out + 5, n_max = 15;
+                    auto x = random_floats(size_t(n_max * ldx), rng);
+                    // Inputs 0 and 1 cancel: weight 1.0 in every row, x +-2^40. Where a kernel
+                    // keeps them in different lanes or accumulators until the end of the row,
+                    // they swallow the low bits of the small products added to them, so a sum
+                    // in any other order gives other floats, nearly always. (FP4: the block
+                    // scale multiplies both alike, and they still cancel.)
+                    for (int64_t r = 0; r < out; ++r) {
+                        if (f == LinearFormat::FP8) {
+                            w.wbytes[size_t(r * in)] = w.wbytes[size_t(r * in + 1)] = 0x38;
+                        } else if (f == LinearFormat::BF16) {
+                            for (int64_t j = 0; j < 2; ++j) {
+                                w.wbytes[size_t(2 * (r * in + j))] = 0x80;
+                                w.wbytes[size_t(2 * (r * in + j)) + 1] = 0x3F;
+                            }
+                        } else {
+                            w.wbytes[size_t(r * in / 2)] = 0x22;
+                        }
+                    }
+                    for (int64_t i = 0; i < n_max; ++i) {
+                        x[size_t(i * ldx)] = std::ldexp(float(1 + i % 3), 40);
+                        x[size_t(i * ldx + 1)] = -x[size_t(i * ldx)];
+                    }
+                    CpuBackend cpu(2);
+                    std::vector<float> alone(size_t(n_max * ldy), 0.0f);
+                    for (int64_t i = 0; i < n_max; ++i)
+                        cpu.matmul(w.lin, 0, out, x.data() + i * ldx, ldx, 1, alone.data() + i * ldy, ldy);
+                    for (int64_t n : {int64_t(2), int64_t(3), int64_t(4), int64_t(5), int64_t(8), int64_t(15)}) {
+                        INFO("isa " << cpu::isa_name(isa) << " " << fmt_name(f) << " check " << check << " in " << in
+                                    << " n " << n);
+                        std::vector<float> got(size_t(n * ldy), 0.0f);
+                        cpu.matmul(w.lin, 0, out, x.data(), ldx, n, got.data(), ldy);
+                        for (int64_t i = 0; i < n; ++i) {
+                            INFO("token " << i);
+                            REQUIRE(std::memcmp(got.data() + i * ldy, alone.data() + i * ldy,
+                                                size_t(out) * sizeof(float)) == 0);
+                        }
+                    }
+                }
+            }
+    }
+}
+
 TEST_CASE("cpu logits_matmul: BF16 heads in float within float rounding, the same logits in any batch",
           "[cpu][kernels]") {
     IsaGuard guard;
