@@ -25,7 +25,9 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+bool file_exists(const std::string& path) {
+    return std::ifstream(path).good();
+}
 
 // Whether a component tree (pre_tokenizer, decoder) contains a component of this type.
 bool has_type(const Json& j, const std::string& type) {
@@ -98,6 +100,18 @@ std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
 
 std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& text, const std::string& config_text,
                                                 const std::string& source) {
+    // The checks below name what they expect; a field of another JSON type than the one read
+    // (an object where a string belongs, say) surfaces as nlohmann's type error, which
+    // becomes a FORMAT error naming the file here (found by tests/fuzz/fuzz_tokenizer.cpp).
+    try {
+        return parse(text, config_text, source);
+    } catch (const nlohmann::json::exception& e) {
+        fail(DSV4_STATUS_FORMAT, source + ": a field has an unexpected JSON type or value (" + e.what() + ")");
+    }
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::parse(const std::string& text, const std::string& config_text,
+                                            const std::string& source) {
     Json j = Json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) fail(DSV4_STATUS_FORMAT, source + ": not a JSON object");
     const Json& model = j.value("model", Json::object());
@@ -138,6 +152,13 @@ std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& text, const s
         added.push_back(std::move(at));
     }
 
+    // Ids may leave gaps (unused ids decode to nothing), but a table sized by one huge id
+    // would take gigabytes for a file of a few bytes.
+    const size_t n_listed = model["vocab"].size() + added.size();
+    if (max_id >= 0 && size_t(max_id) >= n_listed + kMaxIdGap)
+        fail(DSV4_STATUS_FORMAT, source + ": token id " + std::to_string(max_id) + " is more than " +
+                                     std::to_string(kMaxIdGap) + " beyond the " + std::to_string(n_listed) +
+                                     " tokens the file lists");
     t->tokens_.assign(size_t(max_id + 1), std::string());
     t->pieces_.assign(size_t(max_id + 1), Piece());
     for (const auto& [token, id] : t->vocab_) {

@@ -50,8 +50,13 @@ public:
     };
     const Piece& piece(int32_t id) const;
 
+    // How far the largest id may lie beyond the number of tokens listed (FORMAT error past it).
+    static constexpr size_t kMaxIdGap = 65536;
+
 private:
     Tokenizer() = default;
+    static std::unique_ptr<Tokenizer> parse(const std::string& tokenizer_json, const std::string& config_json,
+                                            const std::string& source);
 
     std::vector<std::string> tokens_;                   // id -> tokenizer.json string ("" for unused ids)
     std::vector<Piece> pieces_;                         // id -> decoded contribution

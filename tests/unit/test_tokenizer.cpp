@@ -25,7 +25,9 @@ const Tokenizer& fixture() {
     return *t;
 }
 
-Ids enc(const std::string& s, bool parse_special = true) { return fixture().encode(s, parse_special, false); }
+Ids enc(const std::string& s, bool parse_special = true) {
+    return fixture().encode(s, parse_special, false);
+}
 
 std::string dec(const Ids& ids, bool skip_special = false) {
     return fixture().decode(ids.data(), ids.size(), skip_special);
@@ -188,6 +190,24 @@ TEST_CASE("tokenizer files that cannot be used fail clearly", "[tokenizer]") {
     const std::string not_byte_level = R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
         "pre_tokenizer": {"type": "Metaspace"}, "decoder": {"type": "ByteLevel"}})";
     CHECK(status_of([&] { Tokenizer::from_json(not_byte_level, "", "t.json"); }) == DSV4_STATUS_UNSUPPORTED);
+    // A field of the wrong JSON type (found by fuzz_tokenizer: nlohmann's type error escaped).
+    const std::string type_object = R"({"model": {"type": {}, "vocab": {"a": 0}, "merges": []},
+        "pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}})";
+    CHECK(status_of([&] { Tokenizer::from_json(type_object, "", "t.json"); }, &msg) == DSV4_STATUS_FORMAT);
+    CHECK(msg.find("t.json") != std::string::npos);
+    const std::string special_not_bool = R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+        "added_tokens": [{"id": 1, "content": "<s>", "special": "yes"}],
+        "pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}})";
+    CHECK(status_of([&] { Tokenizer::from_json(special_not_bool, "", "t.json"); }, &msg) == DSV4_STATUS_FORMAT);
+    CHECK(msg.find("t.json") != std::string::npos);
+    // One huge id would size the id tables in gigabytes.
+    const std::string huge_id = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 2000000000}, "merges": []},
+        "pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}})";
+    CHECK(status_of([&] { Tokenizer::from_json(huge_id, "", "t.json"); }, &msg) == DSV4_STATUS_FORMAT);
+    CHECK(msg.find("2000000000") != std::string::npos);
+    const std::string gap_ok = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1000}, "merges": []},
+        "pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}})";
+    CHECK(Tokenizer::from_json(gap_ok, "", "t.json")->vocab_size() == 1001);
 }
 
 TEST_CASE("tokenizer C API", "[tokenizer][capi]") {
