@@ -3,6 +3,7 @@
 #include "backend.h"
 #include "error.h"
 #include "fingerprint.h"
+#include "thread_limit.h"
 
 namespace dsv4 {
 
@@ -10,7 +11,9 @@ namespace {
 bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
-bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+bool starts_with(const std::string& s, const std::string& prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
+}
 }  // namespace
 
 ModelStats compute_stats(const ModelConfig& cfg, const TensorStore& store) {
@@ -32,26 +35,32 @@ ModelStats compute_stats(const ModelConfig& cfg, const TensorStore& store) {
 }
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& opts) {
-    if (opts.n_threads < 0) fail(DSV4_STATUS_INVALID_ARGUMENT, "n_threads must be >= 0, got " + std::to_string(opts.n_threads));
+    if (opts.n_threads < 0 || opts.n_threads > kMaxThreads)
+        fail(DSV4_STATUS_INVALID_ARGUMENT,
+             "n_threads must be in 0.." + std::to_string(kMaxThreads) + ", got " + std::to_string(opts.n_threads));
     const Backend* backend = find_backend(opts.backend);
     if (!backend)
-        fail(DSV4_STATUS_UNSUPPORTED, "backend '" + opts.backend + "' is not compiled in (known: " + backend_names_joined() + ")");
+        fail(DSV4_STATUS_UNSUPPORTED,
+             "backend '" + opts.backend + "' is not compiled in (known: " + backend_names_joined() + ")");
     auto m = std::unique_ptr<Model>(new Model());
     m->backend_instance_ = backend->instantiate(opts.n_threads);
     m->backend_ = m->backend_instance_.get();
     m->path_ = dir;
     m->options_ = opts;
     m->config_ = load_config(dir + "/config.json");
-    if (opts.progress && !opts.progress(0, 1)) fail(DSV4_STATUS_CANCELLED, dir + ": loading cancelled by the progress callback");
+    if (opts.progress && !opts.progress(0, 1))
+        fail(DSV4_STATUS_CANCELLED, dir + ": loading cancelled by the progress callback");
     m->store_ = TensorStore::open_dir(dir, opts.use_mmap);
     const uint64_t total = m->store_->total_bytes();
     if (opts.memory_budget && !opts.use_mmap && total > opts.memory_budget)
         fail(DSV4_STATUS_OUT_OF_MEMORY, dir + ": the checkpoint needs " + std::to_string(total) +
-                                            " bytes, more than the memory budget of " + std::to_string(opts.memory_budget));
+                                            " bytes, more than the memory budget of " +
+                                            std::to_string(opts.memory_budget));
     m->weights_ = bind_weights(m->config_, *m->store_);
     m->stats_ = compute_stats(m->config_, *m->store_);
     m->fingerprint_ = model_fingerprint(m->config_, *m->store_);
-    if (opts.progress && !opts.progress(total, total)) fail(DSV4_STATUS_CANCELLED, dir + ": loading cancelled by the progress callback");
+    if (opts.progress && !opts.progress(total, total))
+        fail(DSV4_STATUS_CANCELLED, dir + ": loading cancelled by the progress callback");
     return m;
 }
 

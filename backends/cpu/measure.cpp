@@ -5,6 +5,7 @@
 #include <functional>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <sys/mman.h>
@@ -28,10 +29,23 @@ uint64_t default_buffer_bytes() {
     return std::max<uint64_t>(uint64_t(1) << 30, 4 * uint64_t(llc > 0 ? llc : 0));
 }
 
+// A measurement that would fill more than half of the machine's memory is refused: its
+// buffers are written in full, and the kernel would kill the process, not fail an allocation.
+void check_fits(uint64_t bytes, const std::string& what) {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return;
+    const uint64_t half = uint64_t(pages) * uint64_t(page) / 2;
+    if (bytes > half)
+        fail(DSV4_STATUS_INVALID_ARGUMENT, what + " needs " + std::to_string(bytes) +
+                                               " bytes, more than half of this machine's memory (" +
+                                               std::to_string(half) + " bytes)");
+}
+
 }  // namespace
 
 double measure_read_bandwidth(int n_threads, uint64_t bytes, int runs) {
     if (bytes == 0) bytes = default_buffer_bytes();
+    check_fits(bytes, "the bandwidth probe's buffer_bytes " + std::to_string(bytes));
     bytes = std::max<uint64_t>(bytes & ~uint64_t(4095), 1 << 20);
     // In 2 MiB pages, as the checkpoint is mapped (lib/mapped_file.cpp): the
     // best plain read of the memory the weights live in. (Until the ninth
@@ -79,6 +93,12 @@ double measure_gemm_peak(int n_threads, int64_t m, int64_t n, int64_t k, int run
     if (k <= 0) k = 4096;
     constexpr int64_t kTaskRows = kGemmTaskRows, kKc = kGemmKc;
     const int64_t ntok = (m + 15) / 16 * 16;
+    // x packed, and per thread the output block and one decoded weight block.
+    const double need =
+        8.0 * (double(k) * double(ntok) + double(n_threads > 0 ? n_threads : ThreadPool::hardware_threads()) *
+                                              double(kTaskRows) * double(ntok + kKc));
+    check_fits(need < 1.8e19 ? uint64_t(need) : ~uint64_t(0), "the GEMM probe (m " + std::to_string(m) + ", n " +
+                                                                  std::to_string(n) + ", k " + std::to_string(k) + ")");
     const Kernels& K = kernels();
     std::vector<double> xt(size_t(k * ntok), 0.5);
     // The weight already decoded (the decode step left out): the

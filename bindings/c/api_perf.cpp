@@ -6,6 +6,7 @@
 #include "cpu/measure.h"
 #include "guard.h"
 #include "handles.h"
+#include "thread_limit.h"
 
 using namespace dsv4;
 
@@ -38,9 +39,9 @@ DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session* session, dsv4_se
 DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_bytes, double* out_gb_s) {
     return guarded([&] {
         require_arg(out_gb_s, "dsv4_measure_read_bandwidth", "out_gb_s");
-        if (n_threads < 0)
-            fail(DSV4_STATUS_INVALID_ARGUMENT,
-                 "dsv4_measure_read_bandwidth: n_threads must be >= 0, got " + std::to_string(n_threads));
+        if (n_threads < 0 || n_threads > kMaxThreads)
+            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_read_bandwidth: n_threads must be in 0.." +
+                                                   std::to_string(kMaxThreads) + ", got " + std::to_string(n_threads));
         *out_gb_s = cpu::measure_read_bandwidth(n_threads, buffer_bytes);
     });
 }
@@ -48,8 +49,11 @@ DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_
 DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, double* out_gflop_s) {
     return guarded([&] {
         require_arg(out_gflop_s, "dsv4_measure_gemm_peak", "out_gflop_s");
-        if (n_threads < 0 || m < 0 || n < 0 || k < 0)
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_gemm_peak: n_threads and the dims must be >= 0");
+        if (n_threads < 0 || n_threads > kMaxThreads)
+            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_gemm_peak: n_threads must be in 0.." +
+                                                   std::to_string(kMaxThreads) + ", got " + std::to_string(n_threads));
+        if (m < 0 || n < 0 || k < 0)
+            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_gemm_peak: the dims must be >= 0");
         *out_gflop_s = cpu::measure_gemm_peak(n_threads, m, n, k);
     });
 }

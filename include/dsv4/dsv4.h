@@ -103,7 +103,7 @@ typedef bool (*dsv4_progress_fn)(uint64_t done, uint64_t total, void *user_data)
 typedef struct dsv4_model_params {
     size_t struct_size;          /* sizeof(dsv4_model_params) */
     const char *backend;         /* "cpu" (default when NULL), "reference" */
-    int n_threads;               /* 0: one per core */
+    int n_threads;               /* 0: one per core; at most 1024 */
     bool use_mmap;               /* map the checkpoint (default true) */
     uint64_t memory_budget;      /* bytes the model may use; 0: no limit */
     dsv4_progress_fn progress;   /* may be NULL */
@@ -460,7 +460,9 @@ DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session *session, dsv4_se
  * threads (0: one per core) of the cpu backend's pool read a buffer of
  * buffer_bytes (0: max(1 GiB, 4x the last-level cache)), in 2 MiB pages
  * where the kernel offers them (as the checkpoint is mapped), with its
- * widest vector loads; the best of 5 passes. The roofline of decode. */
+ * widest vector loads; the best of 5 passes. The roofline of decode.
+ * n_threads above 1024, or a buffer over half of the machine's memory, fail
+ * with INVALID_ARGUMENT (as do the GEMM probe's threads and buffers below). */
 DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_bytes, double *out_gb_s);
 
 /* Peak of the GEMM the cpu backend's prefill runs (double precision: see

@@ -197,6 +197,16 @@ TEST_CASE("dsv4_session_get_stats validates its arguments", "[cpu][stats]") {
     }
     double v = 0;
     CHECK(dsv4_measure_read_bandwidth(-1, 0, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    // Arguments that would start 100000 threads, or fill the memory (the probes write their
+    // buffers in full, so the kernel would kill the process), fail at once, naming the argument.
+    CHECK(dsv4_measure_read_bandwidth(100000, 32 << 20, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(std::string(dsv4_last_error()).find("n_threads") != std::string::npos);
+    CHECK(dsv4_measure_gemm_peak(100000, 8, 64, 64, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(std::string(dsv4_last_error()).find("n_threads") != std::string::npos);
+    CHECK(dsv4_measure_read_bandwidth(1, uint64_t(1) << 60, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(std::string(dsv4_last_error()).find("buffer_bytes") != std::string::npos);
+    CHECK(dsv4_measure_gemm_peak(1, 1 << 30, 1 << 30, 1 << 30, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(std::string(dsv4_last_error()).find("GEMM probe (m 1073741824") != std::string::npos);
     CHECK(dsv4_measure_gemm_peak(1, 8, 64, 64, nullptr) == DSV4_STATUS_INVALID_ARGUMENT);
     CHECK(dsv4_measure_read_bandwidth(2, 32 << 20, &v) == DSV4_STATUS_OK);
     CHECK(v > 0);

@@ -18,11 +18,11 @@ struct Counts {
 
 // Parameters implied by config.json, per the layout in ARCHITECTURE-V4.md.
 Counts count_from_config(const json& c) {
-    const uint64_t D = c["hidden_size"], L = c["num_hidden_layers"], H = c["num_attention_heads"],
-                   d = c["head_dim"], Lq = c["q_lora_rank"], G = c["o_groups"], Lo = c["o_lora_rank"],
-                   V = c["vocab_size"], E = c["n_routed_experts"], k = c["num_experts_per_tok"],
-                   I = c["moe_intermediate_size"], hc = c["hc_mult"], Hi = c["index_n_heads"],
-                   di = c["index_head_dim"], nhash = c["num_hash_layers"], nmtp = c["num_nextn_predict_layers"];
+    const uint64_t D = c["hidden_size"], L = c["num_hidden_layers"], H = c["num_attention_heads"], d = c["head_dim"],
+                   Lq = c["q_lora_rank"], G = c["o_groups"], Lo = c["o_lora_rank"], V = c["vocab_size"],
+                   E = c["n_routed_experts"], k = c["num_experts_per_tok"], I = c["moe_intermediate_size"],
+                   hc = c["hc_mult"], Hi = c["index_n_heads"], di = c["index_head_dim"], nhash = c["num_hash_layers"],
+                   nmtp = c["num_nextn_predict_layers"];
     const std::vector<int> ratios = c["compress_ratios"];
     auto compressor = [&](uint64_t R, uint64_t width) {
         const uint64_t cw = (R == 4 ? 2 : 1) * width;
@@ -105,7 +105,8 @@ TEST_CASE("C ABI: NULL arguments, NULL-safe close, versions, status strings", "[
     CHECK(std::string(dsv4_version()) == DSV4_VERSION_STRING);
     CHECK(dsv4_abi_version() == DSV4_ABI_VERSION);
     CHECK(dsv4_version_number() == DSV4_VERSION_MAJOR * 10000 + DSV4_VERSION_MINOR * 100 + DSV4_VERSION_PATCH);
-    for (int s = 0; s <= DSV4_STATUS_INTERNAL; ++s) CHECK(std::string(dsv4_status_string(dsv4_status(s))) != "unknown status");
+    for (int s = 0; s <= DSV4_STATUS_INTERNAL; ++s)
+        CHECK(std::string(dsv4_status_string(dsv4_status(s))) != "unknown status");
 
     dsv4_model_params p;
     dsv4_model_params_init(&p);
@@ -114,6 +115,15 @@ TEST_CASE("C ABI: NULL arguments, NULL-safe close, versions, status strings", "[
     p.struct_size = 3;
     CHECK(dsv4_model_open("/x", &p, &model) == DSV4_STATUS_INVALID_ARGUMENT);
     CHECK(model == nullptr);
+    // More threads than any machine has (100000 took minutes to start) fail at once.
+    dsv4_model_params_init(&p);
+    for (int n : {-1, 100000}) {
+        p.n_threads = n;
+        const std::string dir = conformance_dir() + "/golden/tiny-s4/model";
+        CHECK(dsv4_model_open(dir.c_str(), &p, &model) == DSV4_STATUS_INVALID_ARGUMENT);
+        CHECK(std::string(dsv4_last_error()).find("n_threads") != std::string::npos);
+        CHECK(model == nullptr);
+    }
 }
 
 TEST_CASE("loading without mmap and with a cancelling progress callback", "[load]") {
