@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
         Fp4FixedBuffers fixed;  // in the table's layout
         if (K.gemv_fp4_fixed)
             fp4_fixed_prepare(xf.data(), in, 8, in, fixed, K.fp4_fixed_digits, K.fp4_fixed_chunk_bytes);
-        for (int n : {1, 2, 4}) {
+        for (int n : {1, 2, 3, 4}) {
             double t8 = 1e9, t4 = 1e9, t16 = 1e9, t4i = 1e9, t16f = 1e9;
             for (int rep = 0; rep < 5; ++rep) {
                 double t = now();
