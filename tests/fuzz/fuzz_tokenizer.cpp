@@ -1,5 +1,6 @@
-// libFuzzer target: tokenizer.json on arbitrary text. A document that loads must encode a
-// sample (ids within the vocabulary) and decode those ids; every failure is a dsv4::Error.
+// libFuzzer target: tokenizer.json on arbitrary text, and after a NUL byte, if there is one,
+// tokenizer_config.json. A pair that loads must encode a sample (ids within the vocabulary)
+// and decode those ids; every failure is a dsv4::Error.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -18,9 +19,12 @@ constexpr const char* kSample =
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const std::string input(reinterpret_cast<const char*>(data), size);
+    const size_t nul = input.find('\0');
+    const std::string doc = input.substr(0, nul), config = nul == std::string::npos ? "" : input.substr(nul + 1);
     std::unique_ptr<dsv4::text::Tokenizer> t;
     try {
-        t = dsv4::text::Tokenizer::from_json(std::string(reinterpret_cast<const char*>(data), size), "", "fuzz.json");
+        t = dsv4::text::Tokenizer::from_json(doc, config, "fuzz.json");
     } catch (const dsv4::Error&) {
         return 0;
     }

@@ -28,10 +28,13 @@ for d in "$CONF"/golden/*/model; do
   cp "$d/config.json" "$OUT/corpus/config/seed$i.json"
   i=$((i + 1))
 done
-# tokenizer.json: the test fixture (8 KB); text to encode: the fixture's tokens and the
+# tokenizer.json: the test fixture (8 KB), alone and with its tokenizer_config.json after a
+# NUL byte; text to encode: the fixture's tokens and the
 # official chat prompts; chat: each official case's messages and its prompt (which the
 # completion parser also reads).
 cp "$SRC/tests/data/tokenizer_fixture/tokenizer.json" "$OUT/corpus/tokenizer/fixture.json"
+{ cat "$SRC/tests/data/tokenizer_fixture/tokenizer.json"; printf '\0'
+  cat "$SRC/tests/data/tokenizer_fixture/tokenizer_config.json"; } > "$OUT/corpus/tokenizer/fixture-with-config"
 cp "$SRC/tests/data/tokenizer_fixture/tokenizer.json" "$OUT/corpus/encode/fixture.json"
 /usr/bin/python3 - "$CONF/encoding/cases.json" "$OUT/corpus" <<'PY'
 import json, sys
