@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Chat with a DeepSeek-V4 model: dsv4.chat.encode renders the conversation, Session.generate
-streams the answer, dsv4.chat.parse turns it back into a message.
+streams the answer, dsv4.chat.parse turns it back into a message, and Session.truncate keeps
+the part of the conversation the session has already read.
 
     PYTHONPATH=build/python python3 examples/python/chat.py [--model DIR] [--thinking]
 
@@ -14,6 +15,13 @@ import dsv4
 
 DEFAULT_MODEL = pathlib.Path(__file__).resolve().parents[2] / "models" / "dsv4-tiny-code"
 EOS = "<｜end▁of▁sentence｜>"  # ends every assistant turn in the chat format
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def main() -> int:
@@ -31,6 +39,7 @@ def main() -> int:
     session = model.session(ctx=4096)
     mode = "thinking" if args.thinking else "chat"
     messages = [{"role": "system", "content": args.system}] if args.system else []
+    fed: list[int] = []  # the token ids the session holds
 
     while True:
         try:
@@ -41,10 +50,12 @@ def main() -> int:
         if not line.strip():
             continue
         messages.append({"role": "user", "content": line})
-        # The whole conversation each turn, for simplicity (dsv4 chat reuses the session's prefix).
-        session.reset()
-        prompt = dsv4.chat.encode(messages, mode=mode)
-        answer = session.generate(prompt, parse_special=True, add_bos=False, max_tokens=args.max_tokens,
+        # The prompt is the whole conversation; the session already holds most of it (the last
+        # prompt and answer), so go back to where the two part and feed only the rest.
+        ids = model.tokenizer.encode(dsv4.chat.encode(messages, mode=mode), parse_special=True)
+        keep = min(common_prefix(fed, ids), len(ids) - 1)
+        session.truncate(keep)
+        answer = session.generate(ids[keep:], max_tokens=args.max_tokens,
                                   temperature=args.temperature)
         try:
             for piece in answer:
@@ -52,6 +63,7 @@ def main() -> int:
         except KeyboardInterrupt:
             print(" [stopped]", end="")
         print()
+        fed = (ids + answer.tokens)[:session.position]
         completion = answer.text + (EOS if answer.finish_reason == "stop_token" else "")
         try:
             messages.append(dsv4.chat.parse(completion, mode=mode))

@@ -363,13 +363,29 @@ def test_default_model_generates_its_own_text():
         assert "".join(m.session().generate("def add(a, b):\n", max_tokens=24, temperature=0)) == text
 
 
-def test_chat_example_answers_like_session_generate():
+@pytest.mark.parametrize("mode", ["chat", "thinking"])
+def test_chat_example_answers_like_session_generate(mode):
+    # Each turn's answer is what a fresh session gives for the whole conversation, though the
+    # example feeds only what its session does not hold yet. In thinking mode the second prompt
+    # parts from the first answer early (the previous turn is rendered closed: </think>), so
+    # the example's session goes back further than its window.
+    def fresh_answer(m, messages):
+        prompt = dsv4.chat.encode(messages, mode=mode)
+        gen = m.session().generate(prompt, parse_special=True, add_bos=False, max_tokens=12, temperature=0)
+        text = "".join(gen)
+        eos = "<｜end▁of▁sentence｜>" if gen.finish_reason == "stop_token" else ""
+        try:
+            return text, dsv4.chat.parse(gen.text + eos, mode=mode)
+        except dsv4.FormatError:
+            return text, {"role": "assistant", "content": gen.text}
+
     with dsv4.Model(TINY_CODE) as m:
-        prompt = dsv4.chat.encode([{"role": "user", "content": "hello"}])
-        want = "".join(m.session().generate(prompt, parse_special=True, add_bos=False, max_tokens=12,
-                                            temperature=0))
+        messages = [{"role": "user", "content": "hello"}]
+        first, reply = fresh_answer(m, messages)
+        messages += [reply, {"role": "user", "content": "again"}]
+        second, _ = fresh_answer(m, messages)
     r = subprocess.run([sys.executable, str(REPO / "examples" / "python" / "chat.py"), "--max-tokens", "12",
-                        "--temperature", "0"], input="hello\nagain\n", capture_output=True, text=True,
-                       timeout=600)
+                        "--temperature", "0"] + (["--thinking"] if mode == "thinking" else []),
+                       input="hello\nagain\n", capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("> " + want + "\n> ")
+    assert r.stdout == "> " + first + "\n> " + second + "\n> \n"

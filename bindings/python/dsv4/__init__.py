@@ -208,6 +208,56 @@ class Session:
     def info(self) -> SessionInfo:
         return SessionInfo(**self._s.info())
 
+    def snapshot(self) -> bytes:
+        """The session's whole state as bytes (a versioned, checksummed format; its size grows
+        with the position, not with ``ctx``). ``restore`` reads it into any session of the same
+        model, in this process or another, that then continues bit for bit as this one would."""
+        return self._s.snapshot()
+
+    def restore(self, data: bytes | bytearray | memoryview) -> None:
+        """Replaces the state with a snapshot's.
+
+        Raises:
+            FormatError: not an intact snapshot of this model (the message says why); the
+                session is unchanged.
+            InvalidArgumentError: the snapshot holds more tokens than this session's ``ctx``.
+        """
+        self._s.restore(data)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes ``snapshot()`` to a file (through ``path.tmp``, renamed when complete)."""
+        self._s.save(os.fspath(path))
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Restores a snapshot file written by ``save`` (as ``restore``; IOError if unreadable)."""
+        self._s.load(os.fspath(path))
+
+    def fork(self) -> "Session":
+        """A new session of the same model, ``ctx`` and prefill chunk, holding a copy of this
+        one's state: for branching a conversation."""
+        child = Session.__new__(Session)
+        child.model = self.model
+        child._s = self._s.fork()
+        return child
+
+    def truncate(self, position: int) -> None:
+        """Goes back to ``position`` (at most ``self.position``), exactly as if only the first
+        ``position`` tokens had been fed. Going back up to 32 tokens is cheap; further back
+        re-runs the kept tokens (the cost of prefilling them)."""
+        if position < 0:
+            raise InvalidArgumentError(f"position must be non-negative, not {position}")
+        self._s.truncate(int(position))
+
+    def verify(self, tokens: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Feeds ``tokens`` as one batch (each weight read once for all of them) and returns the
+        logits after every one, float32 of shape [len(tokens), vocab_size]; row i is what
+        ``decode`` of the same tokens would give after token i, bit for bit. For speculative
+        decoding: verify drafts, then ``truncate`` back past the first rejected one."""
+        ids = [int(t) for t in tokens]
+        if not ids:
+            raise InvalidArgumentError("verify needs at least one token")
+        return self._s.verify(ids)
+
     def generate(self, prompt: str | Sequence[int] | np.ndarray = (), *, max_tokens: int | None = 256,
                  temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, min_p: float = 0.0,
                  repetition_penalty: float = 1.0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,

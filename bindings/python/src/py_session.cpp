@@ -37,7 +37,11 @@ private:
 
 }  // namespace
 
-PySession::PySession(const PyModel& model, uint64_t ctx, uint32_t prefill_chunk) : model_(model.state()) {
+PySession::PySession(const PyModel& model, uint64_t ctx, uint32_t prefill_chunk)
+    : PySession(model.state(), model.info()["vocab_size"].cast<int>(), ctx, prefill_chunk) {}
+
+PySession::PySession(std::shared_ptr<ModelState> model, int vocab, uint64_t ctx, uint32_t prefill_chunk)
+    : model_(std::move(model)), vocab_(vocab), prefill_chunk_(prefill_chunk) {
     dsv4_session_params p;
     dsv4_session_params_init(&p);
     p.n_ctx = ctx;
@@ -47,7 +51,11 @@ PySession::PySession(const PyModel& model, uint64_t ctx, uint32_t prefill_chunk)
     dsv4_session* raw = nullptr;
     check(dsv4_session_create(model_->model.get(), &p, &raw));
     session_.reset(raw);
-    vocab_ = model.info()["vocab_size"].cast<int>();
+    dsv4_session_info i;
+    std::memset(&i, 0, sizeof i);
+    i.struct_size = sizeof i;
+    check(dsv4_session_get_info(raw, &i));
+    ctx_ = i.n_ctx;  // ctx 0 lets the library choose
 }
 
 PySession::~PySession() {
@@ -159,6 +167,75 @@ py::dict PySession::info() const {
     return d;
 }
 
+py::bytes PySession::snapshot() {
+    dsv4_session* s = get();
+    size_t size = 0;
+    check(dsv4_session_snapshot_size(s, &size));
+    // Written in place into a new bytes object (no other reference to it exists yet).
+    py::bytes out(py::reinterpret_steal<py::bytes>(PyBytes_FromStringAndSize(nullptr, Py_ssize_t(size))));
+    if (!out) throw py::error_already_set();
+    char* dst = PyBytes_AS_STRING(out.ptr());
+    size_t written = 0;
+    run([&] { return dsv4_session_snapshot(s, dst, size, &written); });
+    if (written != size) invalid("the session changed while its snapshot was written");
+    return out;
+}
+
+void PySession::restore(py::object data) {
+    // Any contiguous bytes-like object (bytes, bytearray, memoryview, a numpy uint8 array), read
+    // in place: the view keeps it alive and unchanged-size while the GIL is released.
+    Py_buffer view;
+    if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) != 0) throw py::error_already_set();
+    struct Release {
+        Py_buffer* v;
+        ~Release() { PyBuffer_Release(v); }
+    } release{&view};
+    dsv4_session* s = get();
+    const void* src = view.buf;
+    const size_t len = size_t(view.len);
+    run([&] { return dsv4_session_restore(s, src, len); });
+}
+
+void PySession::save(const std::string& path) {
+    dsv4_session* s = get();
+    run([&] { return dsv4_session_snapshot_file(s, path.c_str()); });
+}
+
+void PySession::load(const std::string& path) {
+    dsv4_session* s = get();
+    run([&] { return dsv4_session_restore_file(s, path.c_str()); });
+}
+
+std::unique_ptr<PySession> PySession::fork() {
+    dsv4_session* s = get();
+    auto child = std::make_unique<PySession>(model_, vocab_, ctx_, prefill_chunk_);
+    std::vector<uint8_t> state;
+    run([&] {
+        size_t size = 0;
+        dsv4_status st = dsv4_session_snapshot_size(s, &size);
+        if (st != DSV4_STATUS_OK) return st;
+        state.resize(size);
+        return dsv4_session_snapshot(s, state.data(), state.size(), nullptr);
+    });
+    dsv4_session* c = child->get();
+    child->run([&] { return dsv4_session_restore(c, state.data(), state.size()); });
+    return child;
+}
+
+void PySession::truncate(uint64_t position) {
+    dsv4_session* s = get();
+    run([&] { return dsv4_session_truncate(s, position); });
+}
+
+py::array_t<float> PySession::verify(const std::vector<int32_t>& tokens) {
+    dsv4_session* s = get();
+    py::array_t<float> out({py::ssize_t(tokens.size()), py::ssize_t(vocab_)});
+    float* dst = out.mutable_data();
+    const size_t n = tokens.size() * size_t(vocab_);
+    run([&] { return dsv4_session_verify(s, tokens.data(), tokens.size(), dst, n); });
+    return out;
+}
+
 void PySession::close() {
     BusyGuard busy(busy_);
     end_generation();
@@ -177,6 +254,13 @@ void bind_session(py::module_& m) {
         .def("reset", &PySession::reset)
         .def("position", &PySession::position)
         .def("info", &PySession::info)
+        .def("snapshot", &PySession::snapshot)
+        .def("restore", &PySession::restore)
+        .def("save", &PySession::save)
+        .def("load", &PySession::load)
+        .def("fork", &PySession::fork)
+        .def("truncate", &PySession::truncate)
+        .def("verify", &PySession::verify)
         .def("cancel", &PySession::cancel)
         .def("close", &PySession::close)
         .def_property_readonly("vocab_size", &PySession::vocab);

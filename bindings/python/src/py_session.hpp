@@ -23,7 +23,10 @@ struct GenerationState;
 class PySession {
 public:
     PySession(const PyModel& model, uint64_t ctx, uint32_t prefill_chunk);
+    PySession(std::shared_ptr<ModelState> model, int vocab, uint64_t ctx, uint32_t prefill_chunk);
     ~PySession();
+    PySession(const PySession&) = delete;
+    PySession& operator=(const PySession&) = delete;
 
     dsv4_session* get() const;
     std::shared_ptr<ModelState> model_state() const { return model_; }
@@ -36,6 +39,16 @@ public:
     void reset();
     uint64_t position() const { return dsv4_session_position(get()); }
     pybind11::dict info() const;
+    // State operations (dsv4_session_snapshot / restore / truncate / verify).
+    pybind11::bytes snapshot();
+    void restore(pybind11::object data);
+    void save(const std::string& path);
+    void load(const std::string& path);
+    // A new session of the same model and parameters with this one's state. Not
+    // dsv4_session_fork: that copies the abort callback, whose user data is this object.
+    std::unique_ptr<PySession> fork();
+    void truncate(uint64_t position);
+    pybind11::array_t<float> verify(const std::vector<int32_t>& tokens);
     void cancel() { cancel_ = true; }
     void close();
 
@@ -60,6 +73,8 @@ private:
 
     std::shared_ptr<ModelState> model_;  // declared first: destroyed after the session
     SessionPtr session_;
+    uint64_t ctx_ = 0;
+    uint32_t prefill_chunk_ = 0;
     int vocab_ = 0;
     std::atomic<bool> cancel_{false};
     std::atomic<bool> busy_{false};
