@@ -159,6 +159,21 @@ void TensorStore::add_file(const std::string& path, bool use_mmap, const std::ve
                      path + ": tensor '" + n + "' is listed in model.safetensors.index.json but not in this shard");
 }
 
+const Tensor* TensorStore::find_aligned(const std::string& name) {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) return nullptr;
+    Tensor& t = it->second;
+    const size_t align = dtype_size(t.dtype);
+    if (align > 1 && reinterpret_cast<uintptr_t>(t.data) % align != 0) {
+        // new[] of uint64_t: aligned for every element type of a checkpoint.
+        auto copy = std::make_unique<uint64_t[]>(size_t((t.nbytes + 7) / 8));
+        t.read_bytes(0, size_t(t.nbytes), copy.get());
+        t.data = reinterpret_cast<const uint8_t*>(copy.get());
+        aligned_copies_.push_back(std::move(copy));
+    }
+    return &t;
+}
+
 std::unique_ptr<TensorStore> TensorStore::open_file(const std::string& path, bool use_mmap) {
     auto s = std::unique_ptr<TensorStore>(new TensorStore());
     s->add_file(path, use_mmap, nullptr);

@@ -68,6 +68,13 @@ public:
     static std::unique_ptr<TensorStore> open_file(const std::string& path, bool use_mmap);
 
     const Tensor* find(const std::string& name) const;
+    // The tensor, its data aligned for its element type (2, 4 or 8 bytes) so
+    // that code may read it through typed pointers (as<T>()). A file may lay
+    // a tensor at any byte offset (the safetensors library's writer aligns
+    // them, others need not: the conformance checkpoints hold BF16, F32 and
+    // I64 tensors at odd offsets); such a tensor is copied, once, into memory
+    // the store owns. Tensors read only through read_bytes do not need this.
+    const Tensor* find_aligned(const std::string& name);
     const std::map<std::string, Tensor>& tensors() const { return tensors_; }
     const std::vector<std::unique_ptr<MappedFile>>& files() const { return files_; }
     uint64_t total_bytes() const;
@@ -76,6 +83,7 @@ private:
     void add_file(const std::string& path, bool use_mmap, const std::vector<std::string>* expected_names);
     std::vector<std::unique_ptr<MappedFile>> files_;
     std::map<std::string, Tensor> tensors_;
+    std::vector<std::unique_ptr<uint64_t[]>> aligned_copies_;
 };
 
 }  // namespace dsv4

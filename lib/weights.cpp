@@ -12,9 +12,20 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 class Binder {
 public:
-    Binder(const TensorStore& store) : store_(store) {}
+    Binder(TensorStore& store) : store_(store) {}
 
+    // A tensor the forward pass reads in place, through typed pointers.
     const Tensor* get(const std::string& name, DType dtype, std::vector<int64_t> shape) {
+        check(name, dtype, shape);
+        return store_.find_aligned(name);
+    }
+    // A tensor read only through Tensor::read_bytes (a few rows at a time): left
+    // where it lies, at whatever offset.
+    const Tensor* get_by_rows(const std::string& name, DType dtype, std::vector<int64_t> shape) {
+        return check(name, dtype, shape);
+    }
+
+    const Tensor* check(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
         const Tensor* t = store_.find(name);
         if (!t) fail(DSV4_STATUS_FORMAT, "tensor '" + name + "' is missing from the checkpoint");
         used_.insert(name);
@@ -83,7 +94,7 @@ public:
     }
 
 private:
-    const TensorStore& store_;
+    TensorStore& store_;
     std::set<std::string> used_;
 };
 
@@ -171,7 +182,7 @@ BlockWeights bind_block(Binder& b, const ModelConfig& c, int index, bool is_mtp,
 
 }  // namespace
 
-ModelWeights bind_weights(ModelConfig& c, const TensorStore& store) {
+ModelWeights bind_weights(ModelConfig& c, TensorStore& store) {
     Binder b(store);
     const int64_t D = c.hidden_size, V = c.vocab_size, hc = c.hc_mult;
 
@@ -191,7 +202,7 @@ ModelWeights bind_weights(ModelConfig& c, const TensorStore& store) {
 
     ModelWeights w;
     w.expert_dtype = c.expert_dtype;
-    w.embed = b.get("embed.weight", DType::BF16, {V, D});
+    w.embed = b.get_by_rows("embed.weight", DType::BF16, {V, D});
     w.head = b.bf16("head.", V, D);
     w.norm = b.get("norm.weight", DType::BF16, {D});
     w.hc_head = b.hc("hc_head", hc, hc * D, 1);

@@ -84,7 +84,7 @@ struct BlockWeights {
 };
 
 struct ModelWeights {
-    const Tensor* embed = nullptr;  // BF16 [V, D]
+    const Tensor* embed = nullptr;  // BF16 [V, D], read by rows (Tensor::read_bytes), maybe unaligned
     Linear head;                    // BF16 [V, D]
     const Tensor* norm = nullptr;   // BF16 [D]
     HcWeights hc_head;
@@ -96,6 +96,6 @@ struct ModelWeights {
 // Binds and validates. Resolves cfg.expert_dtype when config.json omits it.
 // Throws DSV4_STATUS_FORMAT naming the tensor at fault; tensors that the
 // config does not imply are reported as an error too.
-ModelWeights bind_weights(ModelConfig& cfg, const TensorStore& store);
+ModelWeights bind_weights(ModelConfig& cfg, TensorStore& store);
 
 }  // namespace dsv4

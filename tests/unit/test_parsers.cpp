@@ -2,7 +2,10 @@
 // tests also run in the ASan/UBSan build (tests/sanitize).
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstring>
+
+#include <unistd.h>
 
 #include "config.h"
 #include "error.h"
@@ -155,4 +158,47 @@ TEST_CASE("config.json: bad values name the key", "[parser]") {
     CHECK_THAT(err("\"vocab_size\": 100", "\"vocab_size\": 64.0"), Catch::Contains("no error"));
     CHECK_THROWS_WITH(parse_config("{", "c.json"), Catch::Contains("c.json: not valid JSON"));
     CHECK_THROWS_WITH(parse_config("[]", "c.json"), Catch::Contains("JSON object"));
+}
+
+TEST_CASE("safetensors: tensors at odd offsets are handed out aligned, aligned ones in place", "[parser]") {
+    // Data section (aligned: the header is padded to a multiple of 8): a 3-byte FP8 tensor, then
+    // BF16 at offset 3, F32 at 7 and I64 at 15 (all misaligned), then F32 at 24 (aligned).
+    std::string header =
+        R"({"u8":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[0,3]},)"
+        R"("h":{"dtype":"BF16","shape":[2],"data_offsets":[3,7]},)"
+        R"("f":{"dtype":"F32","shape":[2],"data_offsets":[7,15]},)"
+        R"("i":{"dtype":"I64","shape":[1],"data_offsets":[15,23]},)"
+        R"("g":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}})";
+    header.append((8 - header.size() % 8) % 8, ' ');
+    std::string file = file_with_header(header, 0);
+    std::string data(28, '\0');
+    for (size_t i = 0; i < data.size(); ++i) data[i] = char(0x11 * (i + 1));
+    file += data;
+    const std::string path = std::string(P_tmpdir) + "/dsv4_aligned_" + std::to_string(::getpid()) + ".safetensors";
+    {
+        std::FILE* f = std::fopen(path.c_str(), "wb");
+        REQUIRE(f);
+        REQUIRE(std::fwrite(file.data(), 1, file.size(), f) == file.size());
+        std::fclose(f);
+    }
+    for (bool use_mmap : {true, false}) {
+        INFO("use_mmap " << use_mmap);
+        auto store = TensorStore::open_file(path, use_mmap);
+        const uint8_t* g_in_place = store->find("g")->data;
+        const uint8_t* u8_in_place = store->find("u8")->data;
+        for (const char* name : {"h", "f", "i", "g", "u8"}) {
+            INFO("tensor " << name);
+            const Tensor* t = store->find_aligned(name);
+            REQUIRE(t);
+            CHECK(reinterpret_cast<uintptr_t>(t->data) % dtype_size(t->dtype) == 0);
+            const uint64_t begin = t->file_offset - (8 + header.size());
+            CHECK(std::memcmp(t->data, data.data() + begin, size_t(t->nbytes)) == 0);
+            CHECK(store->find(name) == t);
+        }
+        CHECK(store->find_aligned("h")->as<uint16_t>()[1] == uint16_t(0x7766));
+        CHECK(store->find("g")->data == g_in_place);
+        CHECK(store->find("u8")->data == u8_in_place);
+        CHECK(store->find_aligned("nothing") == nullptr);
+    }
+    std::remove(path.c_str());
 }
