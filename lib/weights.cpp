@@ -8,7 +8,9 @@ namespace dsv4 {
 
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
 
 class Binder {
 public:
@@ -67,8 +69,8 @@ public:
     }
     Linear fp4(const std::string& prefix, int64_t out, int64_t in) {
         if (in % 32)
-            fail(DSV4_STATUS_FORMAT, "tensor '" + prefix + "weight': FP4 input width " + std::to_string(in) +
-                                         " is not a multiple of 32");
+            fail(DSV4_STATUS_FORMAT,
+                 "tensor '" + prefix + "weight': FP4 input width " + std::to_string(in) + " is not a multiple of 32");
         Linear l;
         l.format = LinearFormat::FP4;
         l.out = out;
@@ -157,8 +159,10 @@ BlockWeights bind_block(Binder& b, const ModelConfig& c, int index, bool is_mtp,
     const std::string fp = p + "ffn.";
     const int64_t E = c.n_routed_experts, I = c.moe_intermediate_size;
     f.gate = b.bf16(fp + "gate.", E, D);
-    if (!is_mtp && index < c.n_hash_layers) f.tid2eid = b.get(fp + "gate.tid2eid", DType::I64, {c.vocab_size, c.n_experts_per_tok});
-    else f.gate_bias = b.get(fp + "gate.bias", DType::F32, {E});
+    if (!is_mtp && index < c.n_hash_layers)
+        f.tid2eid = b.get(fp + "gate.tid2eid", DType::I64, {c.vocab_size, c.n_experts_per_tok});
+    else
+        f.gate_bias = b.get(fp + "gate.bias", DType::F32, {E});
     const bool fp4 = c.expert_dtype == ExpertDtype::FP4;
     for (int64_t e = 0; e < E; ++e)
         f.experts.push_back(bind_expert(b, fp + "experts." + std::to_string(e) + ".", fp4, I, D));
@@ -190,11 +194,15 @@ ModelWeights bind_weights(ModelConfig& c, TensorStore& store) {
     const std::string probe = "layers.0.ffn.experts.0.w1.weight";
     if (b.has(probe)) {
         DType t = b.dtype_of(probe);
-        ExpertDtype seen = t == DType::I8 ? ExpertDtype::FP4 : t == DType::F8_E4M3 ? ExpertDtype::FP8 : ExpertDtype::Unknown;
+        ExpertDtype seen = t == DType::I8        ? ExpertDtype::FP4
+                           : t == DType::F8_E4M3 ? ExpertDtype::FP8
+                                                 : ExpertDtype::Unknown;
         if (seen == ExpertDtype::Unknown)
-            fail(DSV4_STATUS_FORMAT, "tensor '" + probe + "' has dtype " + dtype_name(t) + ", expected I8 (FP4) or F8_E4M3");
+            fail(DSV4_STATUS_FORMAT,
+                 "tensor '" + probe + "' has dtype " + dtype_name(t) + ", expected I8 (FP4) or F8_E4M3");
         if (c.expert_dtype != ExpertDtype::Unknown && c.expert_dtype != seen)
-            fail(DSV4_STATUS_FORMAT, "config.json expert_dtype disagrees with tensor '" + probe + "' of dtype " + dtype_name(t));
+            fail(DSV4_STATUS_FORMAT,
+                 "config.json expert_dtype disagrees with tensor '" + probe + "' of dtype " + dtype_name(t));
         c.expert_dtype = seen;
     } else if (c.expert_dtype == ExpertDtype::Unknown) {
         fail(DSV4_STATUS_FORMAT, "tensor '" + probe + "' is missing from the checkpoint");
@@ -206,7 +214,8 @@ ModelWeights bind_weights(ModelConfig& c, TensorStore& store) {
     w.head = b.bf16("head.", V, D);
     w.norm = b.get("norm.weight", DType::BF16, {D});
     w.hc_head = b.hc("hc_head", hc, hc * D, 1);
-    for (int l = 0; l < c.n_layers; ++l) w.layers.push_back(bind_block(b, c, l, false, "layers." + std::to_string(l) + "."));
+    for (int l = 0; l < c.n_layers; ++l)
+        w.layers.push_back(bind_block(b, c, l, false, "layers." + std::to_string(l) + "."));
     for (int m = 0; m < c.n_mtp_layers; ++m)
         w.mtp.push_back(bind_block(b, c, c.n_layers + m, true, "mtp." + std::to_string(m) + "."));
 

@@ -29,16 +29,16 @@ struct HcWeights {
 
 struct CompressorWeights {
     int ratio = 0;
-    int width = 0;                      // c: d for attention, di for the indexer
-    bool overlap = false;               // ratio == 4
-    const Tensor* ape = nullptr;        // F32 [R, (overlap?2:1)*c]
-    Linear wkv, wgate;                  // BF16 [(overlap?2:1)*c, D]
-    const Tensor* norm = nullptr;       // BF16 [c]
+    int width = 0;                 // c: d for attention, di for the indexer
+    bool overlap = false;          // ratio == 4
+    const Tensor* ape = nullptr;   // F32 [R, (overlap?2:1)*c]
+    Linear wkv, wgate;             // BF16 [(overlap?2:1)*c, D]
+    const Tensor* norm = nullptr;  // BF16 [c]
 };
 
 struct IndexerWeights {
-    Linear wq_b;                        // FP8 [Hi*di, Lq]
-    Linear weights_proj;                // BF16 [Hi, D]
+    Linear wq_b;          // FP8 [Hi*di, Lq]
+    Linear weights_proj;  // BF16 [Hi, D]
     CompressorWeights compressor;
 };
 
@@ -46,8 +46,8 @@ struct AttentionWeights {
     int ratio = 0;
     const Tensor* attn_sink = nullptr;  // F32 [H]
     Linear wq_a, wq_b, wkv, wo_a, wo_b;
-    const Tensor* q_norm = nullptr;     // BF16 [Lq]
-    const Tensor* kv_norm = nullptr;    // BF16 [d]
+    const Tensor* q_norm = nullptr;   // BF16 [Lq]
+    const Tensor* kv_norm = nullptr;  // BF16 [d]
     bool has_compressor = false, has_indexer = false;
     CompressorWeights compressor;
     IndexerWeights indexer;
@@ -67,7 +67,7 @@ struct MoEWeights {
 };
 
 struct BlockWeights {
-    int index = 0;     // block number: main layers 0..L-1, then MTP blocks
+    int index = 0;  // block number: main layers 0..L-1, then MTP blocks
     bool is_mtp = false;
     std::string prefix;  // "layers.N." or "mtp.M."
     const Tensor* attn_norm = nullptr;

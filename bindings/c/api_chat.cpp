@@ -11,10 +11,11 @@ using namespace dsv4;
 
 namespace {
 
-text::chat::Mode to_mode(dsv4_chat_mode mode, const char* function) {
+// mode: the caller's dsv4_chat_mode as an integer (enum_as_int).
+text::chat::Mode to_mode(int mode, const char* function) {
     if (mode == DSV4_CHAT_MODE_CHAT) return text::chat::Mode::Chat;
     if (mode == DSV4_CHAT_MODE_THINKING) return text::chat::Mode::Thinking;
-    fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(function) + ": mode " + std::to_string(int(mode)) +
+    fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(function) + ": mode " + std::to_string(mode) +
                                            " is not DSV4_CHAT_MODE_CHAT or DSV4_CHAT_MODE_THINKING");
 }
 
@@ -42,7 +43,7 @@ DSV4_API dsv4_status dsv4_chat_encode(const char* messages_json, const dsv4_chat
         copy_params(params, offsetof(dsv4_chat_params, add_bos) + sizeof(bool), p, "dsv4_chat_encode",
                     "dsv4_chat_params_init");
         text::chat::EncodeOptions o;
-        o.mode = to_mode(p.mode, "dsv4_chat_encode");
+        o.mode = to_mode(enum_as_int(p.mode), "dsv4_chat_encode");
         o.drop_thinking = p.drop_thinking;
         o.reasoning_effort = p.reasoning_effort ? p.reasoning_effort : "";
         o.add_bos = p.add_bos;
@@ -58,7 +59,7 @@ DSV4_API dsv4_status dsv4_chat_parse(const char* completion, size_t len, dsv4_ch
         if (len) require_arg(completion, "dsv4_chat_parse", "completion");
         require_arg(out_message_json, "dsv4_chat_parse", "out_message_json");
         *out_message_json = nullptr;
-        const text::chat::Mode m = to_mode(mode, "dsv4_chat_parse");
+        const text::chat::Mode m = to_mode(enum_as_int(mode), "dsv4_chat_parse");
         const text::ojson msg = text::chat::parse_completion(std::string_view(completion ? completion : "", len), m);
         *out_message_json = to_c_string(msg.dump(-1, ' ', false, text::ojson::error_handler_t::strict));
     });

@@ -3,6 +3,7 @@
 
 #include "dsv4/dsv4.h"
 #include "error.h"
+#include "guard.h"
 
 extern "C" {
 
@@ -19,7 +20,7 @@ DSV4_API int dsv4_abi_version(void) {
 }
 
 DSV4_API const char* dsv4_status_string(dsv4_status status) {
-    switch (status) {
+    switch (dsv4::enum_as_int(status)) {
         case DSV4_STATUS_OK:
             return "ok";
         case DSV4_STATUS_INVALID_ARGUMENT:

@@ -19,8 +19,9 @@ DSV4_API void dsv4_model_params_init(dsv4_model_params* p) {
 }
 
 DSV4_API const char* dsv4_dtype_name(dsv4_dtype dtype) {
-    if (int(dtype) < 0 || int(dtype) >= DSV4_DTYPE_COUNT) return "?";
-    return dtype_name(DType(dtype));
+    const int d = enum_as_int(dtype);
+    if (d < 0 || d >= DSV4_DTYPE_COUNT) return "?";
+    return dtype_name(DType(d));
 }
 
 DSV4_API dsv4_status dsv4_model_open(const char* path, const dsv4_model_params* params, dsv4_model** out_model) {

@@ -32,6 +32,18 @@ dsv4_status guarded(Body&& body) noexcept {
     }
 }
 
+// The integer a C caller passed as an enum. In C every int is a value of an
+// enum type; in C++ a value outside the enumerators' range is not, and
+// reading it as the enum type is undefined behaviour (UBSan: "not a valid
+// value for type"). So enum arguments and members are read as their bytes.
+template <class E>
+int enum_as_int(const E& e) {
+    static_assert(sizeof(E) == sizeof(int), "the C enums are int-sized");
+    int v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
+}
+
 // Fails with DSV4_STATUS_INVALID_ARGUMENT naming the argument when p is NULL.
 template <class T>
 void require_arg(const T* p, const char* function, const char* argument) {

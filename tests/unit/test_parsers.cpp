@@ -163,12 +163,11 @@ TEST_CASE("config.json: bad values name the key", "[parser]") {
 TEST_CASE("safetensors: tensors at odd offsets are handed out aligned, aligned ones in place", "[parser]") {
     // Data section (aligned: the header is padded to a multiple of 8): a 3-byte FP8 tensor, then
     // BF16 at offset 3, F32 at 7 and I64 at 15 (all misaligned), then F32 at 24 (aligned).
-    std::string header =
-        R"({"u8":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[0,3]},)"
-        R"("h":{"dtype":"BF16","shape":[2],"data_offsets":[3,7]},)"
-        R"("f":{"dtype":"F32","shape":[2],"data_offsets":[7,15]},)"
-        R"("i":{"dtype":"I64","shape":[1],"data_offsets":[15,23]},)"
-        R"("g":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}})";
+    std::string header = R"({"u8":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[0,3]},)"
+                         R"("h":{"dtype":"BF16","shape":[2],"data_offsets":[3,7]},)"
+                         R"("f":{"dtype":"F32","shape":[2],"data_offsets":[7,15]},)"
+                         R"("i":{"dtype":"I64","shape":[1],"data_offsets":[15,23]},)"
+                         R"("g":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}})";
     header.append((8 - header.size() % 8) % 8, ' ');
     std::string file = file_with_header(header, 0);
     std::string data(28, '\0');

@@ -17,11 +17,19 @@ using namespace dsv4py;
 
 namespace {
 
+// An int from Python as a dsv4_chat_mode: only the enumerators (converting any other int to the
+// enum type would be undefined behaviour in C++).
+dsv4_chat_mode chat_mode(int mode) {
+    if (mode == DSV4_CHAT_MODE_CHAT) return DSV4_CHAT_MODE_CHAT;
+    if (mode == DSV4_CHAT_MODE_THINKING) return DSV4_CHAT_MODE_THINKING;
+    invalid("chat mode " + std::to_string(mode) + " is not 0 (chat) or 1 (thinking)");
+}
+
 std::string chat_encode(const std::string& messages_json, int mode, bool drop_thinking, py::object effort,
                         bool add_bos) {
     dsv4_chat_params p;
     dsv4_chat_params_init(&p);
-    p.mode = dsv4_chat_mode(mode);
+    p.mode = chat_mode(mode);
     p.drop_thinking = drop_thinking;
     p.add_bos = add_bos;
     std::string e;
@@ -37,7 +45,7 @@ std::string chat_encode(const std::string& messages_json, int mode, bool drop_th
 
 std::string chat_parse(const std::string& text, int mode) {
     char* out = nullptr;
-    check(dsv4_chat_parse(text.data(), text.size(), dsv4_chat_mode(mode), &out));
+    check(dsv4_chat_parse(text.data(), text.size(), chat_mode(mode), &out));
     StringPtr keep(out);
     return out;
 }
