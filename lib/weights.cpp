@@ -27,22 +27,6 @@ public:
         return check(name, dtype, shape);
     }
 
-    const Tensor* check(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
-        const Tensor* t = store_.find(name);
-        if (!t) fail(DSV4_STATUS_FORMAT, "tensor '" + name + "' is missing from the checkpoint");
-        used_.insert(name);
-        if (t->dtype != dtype)
-            fail(DSV4_STATUS_FORMAT, *t->file + ": tensor '" + name + "' has dtype " + dtype_name(t->dtype) +
-                                         ", expected " + dtype_name(dtype));
-        if (t->shape != shape) {
-            Tensor want;
-            want.shape = shape;
-            fail(DSV4_STATUS_FORMAT, *t->file + ": tensor '" + name + "' has shape " + t->shape_string() +
-                                         ", expected " + want.shape_string() + " from config.json");
-        }
-        return t;
-    }
-
     bool has(const std::string& name) const { return store_.find(name) != nullptr; }
     DType dtype_of(const std::string& name) const {
         const Tensor* t = store_.find(name);
@@ -96,6 +80,23 @@ public:
     }
 
 private:
+    // The tensor, checked for dtype and shape and recorded as used.
+    const Tensor* check(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
+        const Tensor* t = store_.find(name);
+        if (!t) fail(DSV4_STATUS_FORMAT, "tensor '" + name + "' is missing from the checkpoint");
+        used_.insert(name);
+        if (t->dtype != dtype)
+            fail(DSV4_STATUS_FORMAT, *t->file + ": tensor '" + name + "' has dtype " + dtype_name(t->dtype) +
+                                         ", expected " + dtype_name(dtype));
+        if (t->shape != shape) {
+            Tensor want;
+            want.shape = shape;
+            fail(DSV4_STATUS_FORMAT, *t->file + ": tensor '" + name + "' has shape " + t->shape_string() +
+                                         ", expected " + want.shape_string() + " from config.json");
+        }
+        return t;
+    }
+
     TensorStore& store_;
     std::set<std::string> used_;
 };

@@ -207,18 +207,8 @@ void PySession::load(const std::string& path) {
 }
 
 std::unique_ptr<PySession> PySession::fork() {
-    dsv4_session* s = get();
     auto child = std::make_unique<PySession>(model_, vocab_, ctx_, prefill_chunk_);
-    std::vector<uint8_t> state;
-    run([&] {
-        size_t size = 0;
-        dsv4_status st = dsv4_session_snapshot_size(s, &size);
-        if (st != DSV4_STATUS_OK) return st;
-        state.resize(size);
-        return dsv4_session_snapshot(s, state.data(), state.size(), nullptr);
-    });
-    dsv4_session* c = child->get();
-    child->run([&] { return dsv4_session_restore(c, state.data(), state.size()); });
+    child->restore(snapshot());
     return child;
 }
 
