@@ -1,5 +1,5 @@
 // Performance functions of the C ABI: a session's weight traffic and the
-// machine measurements (bandwidth, GEMM peak) behind dsv4 bench's rooflines.
+// machine measurements (bandwidth, GEMM peak, decode kernels) behind dsv4 bench's rooflines.
 #include <cstring>
 
 #include "cpu/kernels.h"
@@ -55,6 +55,20 @@ DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, 
         if (m < 0 || n < 0 || k < 0)
             fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_gemm_peak: the dims must be >= 0");
         *out_gflop_s = cpu::measure_gemm_peak(n_threads, m, n, k);
+    });
+}
+
+DSV4_API dsv4_status dsv4_measure_decode_kernel(int n_threads, dsv4_weight_format format, double* out_gb_s) {
+    return guarded([&] {
+        require_arg(out_gb_s, "dsv4_measure_decode_kernel", "out_gb_s");
+        if (n_threads < 0 || n_threads > kMaxThreads)
+            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_decode_kernel: n_threads must be in 0.." +
+                                                   std::to_string(kMaxThreads) + ", got " + std::to_string(n_threads));
+        const int f = enum_as_int(format);
+        if (f < 0 || f >= DSV4_WEIGHT_FORMAT_COUNT)
+            fail(DSV4_STATUS_INVALID_ARGUMENT,
+                 "dsv4_measure_decode_kernel: format must be a dsv4_weight_format, got " + std::to_string(f));
+        *out_gb_s = cpu::measure_decode_kernel(n_threads, static_cast<LinearFormat>(f));
     });
 }
 

@@ -10,6 +10,9 @@
 // run with the same threads: oneDNN's f32 matmul (the reference computes in
 // f32; gemm_peak_gflop_s), its bf16 one, and the library's own f64 kernel,
 // the arithmetic prefill runs in (docs/PERFORMANCE.md, "Precision").
+// Decode's roofline proper (decode_roofline.h) takes each weight format at the
+// lower of the read bandwidth and its kernel's speed on weights in cache: where
+// exact sums make the cores slower than the memory, it says so, in the same run.
 //
 // The checkpoint is dropped from the page cache first (unless
 // --keep-page-cache), as fio invalidates its files before a run: pages an
@@ -34,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "decode_roofline.h"
 #include "default_model.h"
 #include "onednn_peak.h"
 #include "page_cache.h"
@@ -293,6 +297,9 @@ int run(const cli::Args& args) {
         matmul_s += fmt_s[f];
     }
     auto fmt_gb_s = [&](int f) { return fmt_s[f] > 0 ? fmt_bytes[f] / fmt_s[f] / 1e9 : 0.0; };
+    double fmt_bytes_per_token[DSV4_WEIGHT_FORMAT_COUNT];
+    for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f) fmt_bytes_per_token[f] = fmt_bytes[f] / double(gen);
+    const std::string backend_used = dsv4_model_backend(model);
     dsv4_session_destroy(s);
     cli::VerifyCost vcost;
     if (verify_reps > 0) {
@@ -308,9 +315,13 @@ int run(const cli::Args& args) {
     }
     dsv4_session_destroy(after_prefill);
 
-    std::fprintf(
-        stderr, "bench: measuring read bandwidth and GEMM peaks (dsv4 f64, oneDNN f32 and bf16) with %d thread(s)...\n",
-        n_threads);
+    // The decode kernels' own speed (weights in cache) where the cpu backend ran the decode: the
+    // compute side of its roofline (decode_roofline.h).
+    const bool probe_kernels = backend_used == "cpu";
+    std::fprintf(stderr,
+                 "bench: measuring read bandwidth, GEMM peaks (dsv4 f64, oneDNN f32 and bf16)%s with %d thread(s)...\n",
+                 probe_kernels ? " and the decode kernels" : "", n_threads);
+    cli::DecodeRoofline roofline;
     // Two more bandwidth probes and two GEMM probes, alternating, a few
     // seconds apart: on a shared host one can land in a burst of a
     // neighbour's work (a GEMM probe once read half the usual peak and put
@@ -332,6 +343,11 @@ int run(const cli::Args& args) {
         }
         f32_probe[i] = cli::onednn_matmul_gflop_s(false, n_threads, 256, 4096, 4096, 3, onednn_error);
         bf16_probe[i] = cli::onednn_matmul_gflop_s(true, n_threads, 256, 4096, 4096, 3, onednn_error);
+        if (probe_kernels &&
+            (st = cli::probe_decode_kernels(roofline, i, fmt_bytes_per_token, n_threads)) != DSV4_STATUS_OK) {
+            dsv4_model_close(model);
+            return cli::fail_status("decode-kernel probe", st);
+        }
     }
     if (!onednn_error.empty()) std::fprintf(stderr, "bench: %s\n", onednn_error.c_str());
     double bw = 0, bw_best = std::max(bw_probe[0], bw_probe[1]);
@@ -359,13 +375,13 @@ int run(const cli::Args& args) {
         dsv4_tokens_free(ids);
         dsv4_tokenizer_free(tok);
     }
-    const std::string backend_used = dsv4_model_backend(model);
     dsv4_model_close(model);
 
     const double decode_tok_s = double(gen) / decode_s;
     const double prefill_tok_s = double(prompt) / prefill_s;
     const double bytes_per_token = bytes_sum / double(gen);
     const double decode_eff = bytes_per_token * decode_tok_s / (bw * 1e9);
+    if (probe_kernels) cli::finish_decode_roofline(roofline, fmt_bytes_per_token, bytes_per_token, bw);
     std::string bw_list;
     for (double b : decode_bw_probes) {
         char one[32];
@@ -423,6 +439,18 @@ int run(const cli::Args& args) {
                 std::printf(" %s %.1f MB in %.2f ms = %.2f GB/s;", kFormatNames[f], fmt_bytes[f] / 1e6 / double(gen),
                             1e3 * fmt_s[f] / double(gen), fmt_gb_s(f));
         std::printf(" the rest %.2f ms\n", 1e3 * (decode_s - matmul_s) / double(gen));
+    }
+    if (roofline.ran) {
+        static const char* kFormatNames[DSV4_WEIGHT_FORMAT_COUNT] = {"BF16", "FP8", "FP4"};
+        std::printf("roofline:   the decode kernels on weights in cache:");
+        for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f)
+            if (roofline.kernel_gb_s[f] > 0)
+                std::printf(" %s %.2f GB/s (probes %.2f, %.2f);", kFormatNames[f], roofline.kernel_gb_s[f],
+                            roofline.kernel_probes_gb_s[0][f], roofline.kernel_probes_gb_s[1][f]);
+        std::printf(
+            " each format read at the lower of that and the read bandwidth, a token takes at least %.2f ms = %.3f "
+            "tok/s = %.2f of the read bandwidth; decode ran at %.2f of that\n",
+            1e3 * roofline.seconds_per_token, roofline.tok_s, roofline.efficiency, decode_tok_s / roofline.tok_s);
     }
     std::printf(
         "memory:     RSS after the first decode %.0f MiB = %.2f x the %.0f MiB of weights the run needs; peak %.0f "
@@ -501,6 +529,22 @@ int run(const cli::Args& args) {
             j["gemm_peak_bf16_gflop_s"] = bf16_peak;
             j["gemm_peak_bf16_probes_gflop_s"] = {bf16_probe[0], bf16_probe[1]};
             j["prefill_efficiency_bf16"] = prefill_gflop_s / bf16_peak;
+        }
+        j["decode_format_bytes_per_token"] = {
+            {"bf16", fmt_bytes_per_token[0]}, {"fp8", fmt_bytes_per_token[1]}, {"fp4", fmt_bytes_per_token[2]}};
+        if (roofline.ran) {
+            nlohmann::json kernels = nlohmann::json::object(), probes = nlohmann::json::object();
+            static const char* kKeys[DSV4_WEIGHT_FORMAT_COUNT] = {"bf16", "fp8", "fp4"};
+            for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f)
+                if (roofline.kernel_gb_s[f] > 0) {
+                    kernels[kKeys[f]] = roofline.kernel_gb_s[f];
+                    probes[kKeys[f]] = {roofline.kernel_probes_gb_s[0][f], roofline.kernel_probes_gb_s[1][f]};
+                }
+            j["decode_kernel_gb_s"] = kernels;
+            j["decode_kernel_probes_gb_s"] = probes;
+            j["decode_roofline_tok_s"] = roofline.tok_s;
+            j["decode_roofline_efficiency"] = roofline.efficiency;
+            j["decode_vs_roofline"] = decode_tok_s / roofline.tok_s;
         }
         if (tok_mb_s >= 0) j["tokenizer_encode_mb_s"] = tok_mb_s;
         if (spec.ran) {

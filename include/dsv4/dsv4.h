@@ -471,6 +471,16 @@ DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_
  * core); the best of 3. Zero dims take m = 256, n = 4096, k = 4096. */
 DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, double *out_gflop_s);
 
+/* The compute side of decode's roofline: weight bytes per second (1e9
+ * bytes/s, scales included) of the cpu backend's one-token product for a
+ * weight of `format` (BF16: the LM head's float kernel; FP8, FP4: the
+ * kernels the linears and experts run, FP4 in integers where the CPU allows)
+ * on a 4 MiB weight of 4096 inputs a row that stays in the cache, with
+ * n_threads threads (0: one per core); the best of 5. Decode cannot read a
+ * format's weights faster than the lower of this and the read bandwidth.
+ * A format outside dsv4_weight_format fails with INVALID_ARGUMENT. */
+DSV4_API dsv4_status dsv4_measure_decode_kernel(int n_threads, dsv4_weight_format format, double *out_gb_s);
+
 /* The instruction set the cpu backend's kernels use: "avx512fp16" (AVX-512
  * with FP16, VBMI and VNNI), "avx512vnni" (AVX-512 with VBMI and VNNI),
  * "avx512", "avx2" or "scalar" (the best the CPU has, lowered by

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <set>
@@ -216,6 +217,33 @@ TEST_CASE("dsv4_session_get_stats validates its arguments", "[cpu][stats]") {
     CHECK((isa == "avx512fp16" || isa == "avx512vnni" || isa == "avx512" || isa == "avx2" || isa == "scalar"));
 }
 
+TEST_CASE("dsv4_measure_decode_kernel: every format's kernel on weights in cache, bad arguments named",
+          "[cpu][bench]") {
+    double v = -1;
+    CHECK(dsv4_measure_decode_kernel(1, DSV4_WEIGHT_FP8, nullptr) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(std::string(dsv4_last_error()).find("out_gb_s") != std::string::npos);
+    CHECK(dsv4_measure_decode_kernel(100000, DSV4_WEIGHT_FP8, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    CHECK(std::string(dsv4_last_error()).find("n_threads") != std::string::npos);
+    CHECK(dsv4_measure_decode_kernel(-1, DSV4_WEIGHT_FP8, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+    // A C caller may pass any int for the enum.
+    for (int bad : {-1, int(DSV4_WEIGHT_FORMAT_COUNT), 1000}) {
+        INFO("format " << bad);
+        dsv4_weight_format f;
+        std::memcpy(&f, &bad, sizeof f);
+        CHECK(dsv4_measure_decode_kernel(1, f, &v) == DSV4_STATUS_INVALID_ARGUMENT);
+        CHECK(std::string(dsv4_last_error()).find("format") != std::string::npos);
+    }
+    CHECK(v == -1);  // failures leave the output alone
+    for (int threads : {1, 2})
+        for (dsv4_weight_format f : {DSV4_WEIGHT_BF16, DSV4_WEIGHT_FP8, DSV4_WEIGHT_FP4}) {
+            INFO("threads " << threads << " format " << int(f));
+            v = -1;
+            REQUIRE(dsv4_measure_decode_kernel(threads, f, &v) == DSV4_STATUS_OK);
+            CHECK(std::isfinite(v));
+            CHECK(v > 0);
+        }
+}
+
 TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]") {
     auto r =
         testing_support::run_cli("bench -m " + tiny_model() + " --prompt 20 --gen 3 --threads 2 --bw-mb 32 --json");
@@ -278,4 +306,30 @@ TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]"
     CHECK(j["decode_efficiency"].get<double>() ==
           Approx(j["bytes_per_token"].get<double>() * j["decode_tok_s"].get<double>() /
                  (j["bandwidth_gb_s"].get<double>() * 1e9)));
+    // Decode's roofline: each format's bytes per token at the lower of the read bandwidth and
+    // its kernel's speed on weights in cache (the better of two probes), the bytes read outside
+    // the matrix products at the bandwidth.
+    const double bw = j["bandwidth_gb_s"].get<double>() * 1e9, bytes = j["bytes_per_token"].get<double>();
+    double least_s = 0, in_products = 0;
+    for (const char* f : {"bf16", "fp8", "fp4"}) {
+        INFO("format " << f);
+        const double b = j["decode_format_bytes_per_token"][f].get<double>();
+        CHECK(b > 0);
+        CHECK(j["decode_format_gb_s"][f].get<double>() ==
+              Approx(b / (j["decode_format_ms_per_token"][f].get<double>() / 1e3) / 1e9));
+        const auto probes = j["decode_kernel_probes_gb_s"][f].get<std::vector<double>>();
+        REQUIRE(probes.size() == 2);
+        CHECK(probes[0] > 0);
+        CHECK(probes[1] > 0);
+        const double kernel = j["decode_kernel_gb_s"][f].get<double>();
+        CHECK(kernel == std::max(probes[0], probes[1]));
+        least_s += b / std::min(bw, kernel * 1e9);
+        in_products += b;
+    }
+    CHECK(in_products <= bytes * (1 + 1e-12));
+    least_s += (bytes - in_products) / bw;
+    CHECK(j["decode_roofline_tok_s"].get<double>() == Approx(1 / least_s));
+    CHECK(j["decode_roofline_efficiency"].get<double>() == Approx(bytes / least_s / bw));
+    CHECK(j["decode_roofline_efficiency"].get<double>() <= 1 + 1e-9);  // no format beats the memory
+    CHECK(j["decode_vs_roofline"].get<double>() == Approx(j["decode_tok_s"].get<double>() * least_s));
 }
