@@ -10,6 +10,18 @@
 
 using namespace dsv4;
 
+namespace {
+
+// The probes start n_threads threads (0: one per core): a negative count, or one that would
+// start thousands, fails at once, naming the argument.
+void require_threads(int n_threads, const char* function) {
+    if (n_threads < 0 || n_threads > kMaxThreads)
+        fail(DSV4_STATUS_INVALID_ARGUMENT, std::string(function) + ": n_threads must be in 0.." +
+                                               std::to_string(kMaxThreads) + ", got " + std::to_string(n_threads));
+}
+
+}  // namespace
+
 extern "C" {
 
 DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session* session, dsv4_session_stats* stats) {
@@ -39,9 +51,7 @@ DSV4_API dsv4_status dsv4_session_get_stats(const dsv4_session* session, dsv4_se
 DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_bytes, double* out_gb_s) {
     return guarded([&] {
         require_arg(out_gb_s, "dsv4_measure_read_bandwidth", "out_gb_s");
-        if (n_threads < 0 || n_threads > kMaxThreads)
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_read_bandwidth: n_threads must be in 0.." +
-                                                   std::to_string(kMaxThreads) + ", got " + std::to_string(n_threads));
+        require_threads(n_threads, "dsv4_measure_read_bandwidth");
         *out_gb_s = cpu::measure_read_bandwidth(n_threads, buffer_bytes);
     });
 }
@@ -49,9 +59,7 @@ DSV4_API dsv4_status dsv4_measure_read_bandwidth(int n_threads, uint64_t buffer_
 DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, double* out_gflop_s) {
     return guarded([&] {
         require_arg(out_gflop_s, "dsv4_measure_gemm_peak", "out_gflop_s");
-        if (n_threads < 0 || n_threads > kMaxThreads)
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_gemm_peak: n_threads must be in 0.." +
-                                                   std::to_string(kMaxThreads) + ", got " + std::to_string(n_threads));
+        require_threads(n_threads, "dsv4_measure_gemm_peak");
         if (m < 0 || n < 0 || k < 0)
             fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_gemm_peak: the dims must be >= 0");
         *out_gflop_s = cpu::measure_gemm_peak(n_threads, m, n, k);
@@ -61,9 +69,7 @@ DSV4_API dsv4_status dsv4_measure_gemm_peak(int n_threads, int m, int n, int k, 
 DSV4_API dsv4_status dsv4_measure_decode_kernel(int n_threads, dsv4_weight_format format, double* out_gb_s) {
     return guarded([&] {
         require_arg(out_gb_s, "dsv4_measure_decode_kernel", "out_gb_s");
-        if (n_threads < 0 || n_threads > kMaxThreads)
-            fail(DSV4_STATUS_INVALID_ARGUMENT, "dsv4_measure_decode_kernel: n_threads must be in 0.." +
-                                                   std::to_string(kMaxThreads) + ", got " + std::to_string(n_threads));
+        require_threads(n_threads, "dsv4_measure_decode_kernel");
         const int f = enum_as_int(format);
         if (f < 0 || f >= DSV4_WEIGHT_FORMAT_COUNT)
             fail(DSV4_STATUS_INVALID_ARGUMENT,
