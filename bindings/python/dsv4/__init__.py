@@ -34,7 +34,8 @@ from .generation import Generation
 from .tokenizer import Tokenizer
 
 __all__ = [
-    "Model", "ModelInfo", "Session", "SessionInfo", "Tokenizer", "Generation", "chat", "version", "backends",
+    "Model", "ModelInfo", "Session", "SessionInfo", "SessionStats", "Tokenizer", "Generation", "chat", "version",
+    "backends", "cpu_isa", "measure_read_bandwidth", "measure_gemm_peak", "measure_decode_kernel",
     "Error", "InvalidArgumentError", "IOError", "FormatError", "UnsupportedError", "OutOfMemoryError",
     "ContextFullError", "CancelledError", "BackendError", "InternalError",
 ]
@@ -50,6 +51,37 @@ def version() -> str:
 def backends() -> list[str]:
     """Names of the compiled-in compute backends."""
     return _dsv4.backends()
+
+
+def cpu_isa() -> str:
+    """The instruction set the cpu backend's kernels use: "avx512fp16", "avx512vnni", "avx512",
+    "avx2" or "scalar" (the best the CPU has, lowered by the DSV4_CPU_ISA environment variable)."""
+    return _dsv4.cpu_isa()
+
+
+def measure_read_bandwidth(threads: int = 0, buffer_bytes: int = 0) -> float:
+    """The machine's streaming read bandwidth in GB/s (1e9 bytes/s) with ``threads`` threads
+    (0: one per core) over ``buffer_bytes`` (0: max(1 GiB, 4x the last-level cache)) in 2 MiB
+    pages, the best of 5 passes: decode's memory roofline. Takes about a second."""
+    return _dsv4.measure_read_bandwidth(int(threads), int(buffer_bytes))
+
+
+def measure_gemm_peak(threads: int = 0, m: int = 0, n: int = 0, k: int = 0) -> float:
+    """GFLOP/s of the cpu backend's prefill GEMM (double precision) on X[m, k] times a decoded
+    weight of n rows (0: 256, 4096, 4096), the best of 3: prefill's compute roofline."""
+    return _dsv4.measure_gemm_peak(int(threads), int(m), int(n), int(k))
+
+
+def measure_decode_kernel(format: str, threads: int = 0) -> float:
+    """GB/s of weight bytes the cpu backend's one-token product for ``format`` ("bf16", "fp8"
+    or "fp4") reaches on a 4 MiB weight kept in cache: how fast the cores decode that format
+    when memory is not what they wait for. Decode reads a format no faster than the lower of
+    this and ``measure_read_bandwidth``.
+
+    Raises:
+        InvalidArgumentError: an unknown format or a negative thread count.
+    """
+    return _dsv4.measure_decode_kernel(str(format), int(threads))
 
 
 @dataclass(frozen=True)
@@ -89,7 +121,10 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class SessionInfo:
-    """A session's position and the bytes of its state (caches, rings, carry)."""
+    """A session's position and the bytes of its state (caches, rings, carry), sized for its
+    ``n_ctx`` tokens at creation. ``kv_row_bytes`` is one window row or compressed attention
+    entry (FP8 codes with power-of-two scales, rotary dims in float32), ``index_key_bytes`` one
+    compressed indexer key (FP4 codes with scales); ``history_bytes`` holds the fed tokens."""
     n_ctx: int
     position: int
     state_bytes: int
@@ -97,6 +132,26 @@ class SessionInfo:
     compressed_bytes: int
     indexer_bytes: int
     carry_bytes: int
+    history_bytes: int = 0
+    kv_row_bytes: int = 0
+    index_key_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    """What a session's calls have read and how long its matrix products took, since its creation.
+
+    ``weight_bytes`` counts the checkpoint bytes the forward passes read (each linear's rows
+    with their scales, only the routed experts chosen, the head, ...); ``last_*`` cover the last
+    prefill or decode call alone. ``matmul_seconds`` and ``matmul_bytes`` split the matrix
+    products by weight format ("bf16", "fp8", "fp4"): bytes / seconds is the rate each format
+    ran at, to set beside ``measure_read_bandwidth`` and ``measure_decode_kernel``."""
+    tokens: int
+    weight_bytes: int
+    last_tokens: int
+    last_weight_bytes: int
+    matmul_seconds: dict = field(default_factory=dict)
+    matmul_bytes: dict = field(default_factory=dict)
 
 
 class Model:
@@ -146,6 +201,16 @@ class Model:
     def session(self, ctx: int = 4096, prefill_chunk: int = 0) -> "Session":
         """A new session (conversation state) with a context limit of ``ctx`` tokens."""
         return Session(self, ctx, prefill_chunk)
+
+    def estimate_session(self, ctx: int) -> SessionInfo:
+        """The state a session of ``ctx`` tokens would hold (``Session.info`` at position 0;
+        ``ctx`` 0 takes the library's default, 4096), computed without allocating it: plan
+        memory before creating sessions, up to the model's ``max_context``.
+
+        Raises:
+            InvalidArgumentError: ``ctx`` is negative or above the model's ``max_context``.
+        """
+        return SessionInfo(**self._m.estimate_session(int(ctx)))
 
     def close(self) -> None:
         """Releases the model (its memory goes once its sessions are closed too)."""
@@ -207,6 +272,12 @@ class Session:
     @property
     def info(self) -> SessionInfo:
         return SessionInfo(**self._s.info())
+
+    @property
+    def stats(self) -> SessionStats:
+        """Tokens fed, weight bytes read and matrix-product time by weight format, since the
+        session was created (``last_*``: the last prefill or decode call)."""
+        return SessionStats(**self._s.stats())
 
     def snapshot(self) -> bytes:
         """The session's whole state as bytes (a versioned, checksummed format; its size grows

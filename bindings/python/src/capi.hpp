@@ -24,6 +24,21 @@ inline void check(dsv4_status s) {
     throw StatusError(DSV4_STATUS_INVALID_ARGUMENT, msg);
 }
 
+// Python's names of the weight formats (dsv4_weight_format), the keys of the stats dicts and the
+// argument of measure_decode_kernel.
+inline const char* weight_format_name(dsv4_weight_format f) {
+    switch (f) {
+        case DSV4_WEIGHT_BF16:
+            return "bf16";
+        case DSV4_WEIGHT_FP8:
+            return "fp8";
+        case DSV4_WEIGHT_FP4:
+            return "fp4";
+        default:
+            return "?";
+    }
+}
+
 struct ModelDeleter {
     void operator()(dsv4_model* m) const { dsv4_model_close(m); }
 };

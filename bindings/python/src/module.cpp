@@ -9,6 +9,7 @@
 #include "capi.hpp"
 #include "py_generate.hpp"
 #include "py_model.hpp"
+#include "py_perf.hpp"
 #include "py_session.hpp"
 #include "py_tokenizer.hpp"
 
@@ -78,6 +79,7 @@ PYBIND11_MODULE(_dsv4, m) {
     bind_model(m);
     bind_session(m);
     bind_generation(m);
+    bind_perf(m);
 
     m.def("chat_encode", &chat_encode, py::arg("messages_json"), py::arg("mode"), py::arg("drop_thinking"),
           py::arg("reasoning_effort"), py::arg("add_bos"));

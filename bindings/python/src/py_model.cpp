@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "py_session.hpp"
 #include "py_tokenizer.hpp"
 
 namespace py = pybind11;
@@ -115,12 +116,22 @@ py::dict PyModel::info() const {
     return d;
 }
 
+py::dict PyModel::estimate_session(long long ctx) const {
+    if (ctx < 0) invalid("ctx must be >= 0, got " + std::to_string(ctx));
+    dsv4_session_info i;
+    std::memset(&i, 0, sizeof i);
+    i.struct_size = sizeof i;
+    check(dsv4_model_estimate_session_bytes(get(), uint64_t(ctx), &i));
+    return session_info_dict(i);
+}
+
 void bind_model(py::module_& m) {
     py::class_<PyModel>(m, "_Model")
         .def(py::init<const std::string&, const std::string&, int, bool, uint64_t, py::object>(), py::arg("path"),
              py::arg("backend") = "", py::arg("threads") = 0, py::arg("use_mmap") = true, py::arg("memory_budget") = 0,
              py::arg("progress") = py::none())
         .def("info", &PyModel::info)
+        .def("estimate_session", &PyModel::estimate_session, py::arg("ctx"))
         .def("tokenizer", &PyModel::tokenizer)
         .def("close", &PyModel::close)
         .def_property_readonly("closed", &PyModel::closed);

@@ -25,6 +25,9 @@ public:
     void close() { state_.reset(); }
     bool closed() const { return !state_; }
     pybind11::dict info() const;
+    // The state a session of ctx tokens would hold (dsv4_model_estimate_session_bytes), as
+    // Session.info's dict, position 0 (ctx 0: the library's default); nothing is allocated.
+    pybind11::dict estimate_session(long long ctx) const;
     // The model's tokenizer (a _Tokenizer keeping the model open), or None.
     pybind11::object tokenizer() const;
 

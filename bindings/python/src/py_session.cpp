@@ -151,11 +151,7 @@ void PySession::reset() {
     check(dsv4_session_reset(s));
 }
 
-py::dict PySession::info() const {
-    dsv4_session_info i;
-    std::memset(&i, 0, sizeof i);
-    i.struct_size = sizeof i;
-    check(dsv4_session_get_info(get(), &i));
+py::dict session_info_dict(const dsv4_session_info& i) {
     py::dict d;
     d["n_ctx"] = i.n_ctx;
     d["position"] = i.position;
@@ -164,6 +160,36 @@ py::dict PySession::info() const {
     d["compressed_bytes"] = i.compressed_bytes;
     d["indexer_bytes"] = i.indexer_bytes;
     d["carry_bytes"] = i.carry_bytes;
+    d["history_bytes"] = i.history_bytes;
+    d["kv_row_bytes"] = i.kv_row_bytes;
+    d["index_key_bytes"] = i.index_key_bytes;
+    return d;
+}
+
+py::dict PySession::info() const {
+    dsv4_session_info i;
+    std::memset(&i, 0, sizeof i);
+    i.struct_size = sizeof i;
+    check(dsv4_session_get_info(get(), &i));
+    return session_info_dict(i);
+}
+
+py::dict PySession::stats() const {
+    dsv4_session_stats st;
+    std::memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    check(dsv4_session_get_stats(get(), &st));
+    py::dict d, seconds, bytes;
+    d["tokens"] = st.tokens;
+    d["weight_bytes"] = st.weight_bytes;
+    d["last_tokens"] = st.last_tokens;
+    d["last_weight_bytes"] = st.last_weight_bytes;
+    for (int f = 0; f < DSV4_WEIGHT_FORMAT_COUNT; ++f) {
+        seconds[weight_format_name(dsv4_weight_format(f))] = st.matmul_seconds[f];
+        bytes[weight_format_name(dsv4_weight_format(f))] = st.matmul_bytes[f];
+    }
+    d["matmul_seconds"] = seconds;
+    d["matmul_bytes"] = bytes;
     return d;
 }
 
@@ -244,6 +270,7 @@ void bind_session(py::module_& m) {
         .def("reset", &PySession::reset)
         .def("position", &PySession::position)
         .def("info", &PySession::info)
+        .def("stats", &PySession::stats)
         .def("snapshot", &PySession::snapshot)
         .def("restore", &PySession::restore)
         .def("save", &PySession::save)

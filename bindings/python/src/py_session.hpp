@@ -39,6 +39,9 @@ public:
     void reset();
     uint64_t position() const { return dsv4_session_position(get()); }
     pybind11::dict info() const;
+    // dsv4_session_get_stats: tokens fed and weight bytes read, matrix-product time and bytes
+    // by weight format ("bf16", "fp8", "fp4").
+    pybind11::dict stats() const;
     // State operations (dsv4_session_snapshot / restore / truncate / verify).
     pybind11::bytes snapshot();
     void restore(pybind11::object data);
@@ -83,6 +86,10 @@ private:
     std::chrono::steady_clock::time_point last_signal_check_{};
     std::weak_ptr<GenerationState> generation_;
 };
+
+// A dsv4_session_info as the dict dsv4.SessionInfo is built from (Session.info and
+// Model.estimate_session).
+pybind11::dict session_info_dict(const dsv4_session_info& info);
 
 void bind_session(pybind11::module_& m);
 
