@@ -24,41 +24,33 @@ int threads_arg(long long threads) {
     return int(threads);
 }
 
-double read_bandwidth(long long threads, uint64_t buffer_bytes) {
-    const int n = threads_arg(threads);
+// Runs a probe (call(&result) -> status) with the GIL released: a probe takes a second or more.
+template <class Call>
+double run_probe(const Call& call) {
     double out = 0;
     dsv4_status st;
     {
         py::gil_scoped_release nogil;
-        st = dsv4_measure_read_bandwidth(n, buffer_bytes, &out);
+        st = call(&out);
     }
     check(st);
     return out;
 }
 
+double read_bandwidth(long long threads, uint64_t buffer_bytes) {
+    const int n = threads_arg(threads);
+    return run_probe([&](double* out) { return dsv4_measure_read_bandwidth(n, buffer_bytes, out); });
+}
+
 double gemm_peak(long long threads, int m, int n, int k) {
     const int t = threads_arg(threads);
-    double out = 0;
-    dsv4_status st;
-    {
-        py::gil_scoped_release nogil;
-        st = dsv4_measure_gemm_peak(t, m, n, k, &out);
-    }
-    check(st);
-    return out;
+    return run_probe([&](double* out) { return dsv4_measure_gemm_peak(t, m, n, k, out); });
 }
 
 double decode_kernel(const std::string& format, long long threads) {
     const dsv4_weight_format f = weight_format(format);
     const int t = threads_arg(threads);
-    double out = 0;
-    dsv4_status st;
-    {
-        py::gil_scoped_release nogil;
-        st = dsv4_measure_decode_kernel(t, f, &out);
-    }
-    check(st);
-    return out;
+    return run_probe([&](double* out) { return dsv4_measure_decode_kernel(t, f, out); });
 }
 
 }  // namespace
