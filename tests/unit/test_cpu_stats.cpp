@@ -244,6 +244,23 @@ TEST_CASE("dsv4_measure_decode_kernel: every format's kernel on weights in cache
         }
 }
 
+TEST_CASE("dsv4 bench: no decode-kernel roofline where the cpu backend does not decode", "[bench]") {
+    auto r = testing_support::run_cli("bench -m " + tiny_model() +
+                                      " --backend reference --prompt 4 --gen 2 --threads 2 --bw-mb 32 --no-spec "
+                                      "--verify-reps 0 --json");
+    INFO(r.err);
+    REQUIRE(r.exited);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("roofline:") == std::string::npos);
+    const size_t nl = r.out.find_last_of('\n', r.out.size() - 2);
+    const auto j = nlohmann::json::parse(r.out.substr(nl == std::string::npos ? 0 : nl + 1));
+    CHECK(j["backend"].get<std::string>() == "reference");
+    CHECK(j["decode_efficiency"].get<double>() > 0);
+    for (const char* key : {"decode_kernel_gb_s", "decode_roofline_tok_s", "decode_roofline_efficiency",
+                            "decode_vs_roofline"})
+        CHECK_FALSE(j.contains(key));
+}
+
 TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]") {
     auto r =
         testing_support::run_cli("bench -m " + tiny_model() + " --prompt 20 --gen 3 --threads 2 --bw-mb 32 --json");
