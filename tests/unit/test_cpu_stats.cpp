@@ -256,8 +256,8 @@ TEST_CASE("dsv4 bench: no decode-kernel roofline where the cpu backend does not 
     const auto j = nlohmann::json::parse(r.out.substr(nl == std::string::npos ? 0 : nl + 1));
     CHECK(j["backend"].get<std::string>() == "reference");
     CHECK(j["decode_efficiency"].get<double>() > 0);
-    for (const char* key : {"decode_kernel_gb_s", "decode_roofline_tok_s", "decode_roofline_efficiency",
-                            "decode_vs_roofline"})
+    for (const char* key :
+         {"decode_kernel_gb_s", "decode_roofline_tok_s", "decode_roofline_efficiency", "decode_vs_roofline"})
         CHECK_FALSE(j.contains(key));
 }
 
