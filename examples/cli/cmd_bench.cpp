@@ -1,5 +1,6 @@
 // dsv4 bench -m MODEL [--threads N] [--prompt 512] [--gen 64] [--json] [--backend NAME]
 //            [--bw-mb MB] [--no-warm] [--no-spec] [--verify-reps 5] [--keep-page-cache]
+//            [--no-scaling] [--scaling-rounds 3] [--scaling-steps 8]
 // Prefill and decode speed against the machine's rooflines, measured in the
 // same run with the same threads (public C API only). See docs/PERFORMANCE.md.
 //
@@ -41,6 +42,7 @@
 #include "default_model.h"
 #include "onednn_peak.h"
 #include "page_cache.h"
+#include "scaling_bench.h"
 #include "spec_bench.h"
 
 namespace {
@@ -57,6 +59,9 @@ const char* const kUsage =
     "  --no-warm              time the cold prefill only (no second, warm one)\n"
     "  --no-spec              skip the generations with and without speculative decoding\n"
     "  --verify-reps N        repetitions of the 1- and 2-token verification timing, 0 skips it (default 5)\n"
+    "  --no-scaling           skip the decode at 1 thread beside the run's threads (default: on with > 1 thread)\n"
+    "  --scaling-rounds N     stretches at each thread count, taken in turn (default 3)\n"
+    "  --scaling-steps N      decode steps a stretch (default 8)\n"
     "  --keep-page-cache      leave the page cache as it is (default: drop the checkpoint from it,\n"
     "                         then read it back in 2 MiB pages before opening)\n";
 
@@ -158,8 +163,8 @@ std::string sample_text(size_t bytes) {
 int run(const cli::Args& args) {
     cli::Flags flags(args);
     std::string model_dir, backend;
-    long long threads = 0, prompt = 512, gen = 64, bw_mb = 0, verify_reps = 5;
-    bool json = false, warm = true, spec_gen = true, keep_page_cache = false;
+    long long threads = 0, prompt = 512, gen = 64, bw_mb = 0, verify_reps = 5, scaling_rounds = 3, scaling_steps = 8;
+    bool json = false, warm = true, spec_gen = true, keep_page_cache = false, scaling = true;
     try {
         model_dir = flags.get("--model", "", "-m");
         backend = flags.get("--backend", "");
@@ -172,6 +177,9 @@ int run(const cli::Args& args) {
         spec_gen = !flags.has("--no-spec");               // skip the generations with and without speculation
         verify_reps = flags.get_int("--verify-reps", 5);  // 0 skips the verification-cost timing
         keep_page_cache = flags.has("--keep-page-cache");
+        scaling = !flags.has("--no-scaling");
+        scaling_rounds = flags.get_int("--scaling-rounds", 3);
+        scaling_steps = flags.get_int("--scaling-steps", 8);
     } catch (const std::exception& e) {
         return cli::fail(std::string("bench: ") + e.what());
     }
@@ -179,8 +187,11 @@ int run(const cli::Args& args) {
     if (model_dir.empty() && !pos.empty()) model_dir = pos[0];
     if (!flags.unknown().empty()) return cli::fail("bench: unknown option " + flags.unknown()[0] + "\n" + kUsage);
     model_dir = cli::model_dir_or_default(model_dir);  // the embedded model when -m is absent
-    if (threads < 0 || prompt < 1 || gen < 1 || bw_mb < 0 || verify_reps < 0 || verify_reps > 1000)
-        return cli::fail("bench: --threads >= 0, --prompt and --gen >= 1, --verify-reps in [0, 1000]");
+    if (threads < 0 || prompt < 1 || gen < 1 || bw_mb < 0 || verify_reps < 0 || verify_reps > 1000 ||
+        scaling_rounds < 1 || scaling_rounds > 100 || scaling_steps < 1 || scaling_steps > 10000)
+        return cli::fail(
+            "bench: --threads >= 0, --prompt and --gen >= 1, --verify-reps in [0, 1000], --scaling-rounds in [1, "
+            "100], --scaling-steps in [1, 10000]");
     const int n_threads = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
 
     dsv4_model_params mp;
@@ -313,11 +324,26 @@ int run(const cli::Args& args) {
                      gen);
         spec = cli::bench_speculation(after_prefill, gen);
     }
-    dsv4_session_destroy(after_prefill);
 
-    // The decode kernels' own speed (weights in cache) where the cpu backend ran the decode: the
-    // compute side of its roofline (decode_roofline.h).
+    // Where the cpu backend ran the decode, its kernels' own speed (weights in cache) is probed:
+    // the compute side of the decode's roofline (decode_roofline.h).
     const bool probe_kernels = backend_used == "cpu";
+    // Decode at one thread beside the run's threads, in turns (scaling_bench.h), right after the
+    // decode above and before the machine probes below.
+    cli::ScalingBench scale;
+    if (scaling && n_threads > 1) {
+        std::fprintf(stderr, "bench: decode at 1 and %d threads in turns (%lld x %lld steps each)...\n", n_threads,
+                     scaling_rounds, scaling_steps);
+        if ((st = cli::bench_scaling(model_dir, mp, model, after_prefill, n_threads, int(scaling_rounds), scaling_steps,
+                                     fmt_bytes_per_token, bytes_sum / double(gen), probe_kernels, uint64_t(bw_mb) << 20,
+                                     scale)) != DSV4_STATUS_OK) {
+            dsv4_session_destroy(after_prefill);
+            dsv4_model_close(model);
+            return cli::fail_status("scaling", st);
+        }
+    }
+
+    // The decode kernels' own speed (weights in cache) below.
     std::fprintf(stderr,
                  "bench: measuring read bandwidth, GEMM peaks (dsv4 f64, oneDNN f32 and bf16)%s with %d thread(s)...\n",
                  probe_kernels ? " and the decode kernels" : "", n_threads);
@@ -332,23 +358,28 @@ int run(const cli::Args& args) {
     // 256 x 4096 x 4096) and oneDNN's f32 and bf16 matmul on the same shape.
     double bw_probe[2] = {0, 0}, gemm_probe[2] = {0, 0}, f32_probe[2] = {-1, -1}, bf16_probe[2] = {-1, -1};
     std::string onednn_error;
+    auto close_all = [&] {
+        dsv4_session_destroy(after_prefill);
+        dsv4_model_close(model);
+    };
     for (int i = 0; i < 2; ++i) {
         if ((st = dsv4_measure_read_bandwidth(n_threads, uint64_t(bw_mb) << 20, &bw_probe[i])) != DSV4_STATUS_OK) {
-            dsv4_model_close(model);
+            close_all();
             return cli::fail_status("bandwidth probe", st);
         }
         if ((st = dsv4_measure_gemm_peak(n_threads, 0, 0, 0, &gemm_probe[i])) != DSV4_STATUS_OK) {
-            dsv4_model_close(model);
+            close_all();
             return cli::fail_status("GEMM probe", st);
         }
         f32_probe[i] = cli::onednn_matmul_gflop_s(false, n_threads, 256, 4096, 4096, 3, onednn_error);
         bf16_probe[i] = cli::onednn_matmul_gflop_s(true, n_threads, 256, 4096, 4096, 3, onednn_error);
         if (probe_kernels &&
             (st = cli::probe_decode_kernels(roofline, i, fmt_bytes_per_token, n_threads)) != DSV4_STATUS_OK) {
-            dsv4_model_close(model);
+            close_all();
             return cli::fail_status("decode-kernel probe", st);
         }
     }
+    dsv4_session_destroy(after_prefill);
     if (!onednn_error.empty()) std::fprintf(stderr, "bench: %s\n", onednn_error.c_str());
     double bw = 0, bw_best = std::max(bw_probe[0], bw_probe[1]);
     for (double b : decode_bw_probes) {
@@ -382,6 +413,7 @@ int run(const cli::Args& args) {
     const double bytes_per_token = bytes_sum / double(gen);
     const double decode_eff = bytes_per_token * decode_tok_s / (bw * 1e9);
     if (probe_kernels) cli::finish_decode_roofline(roofline, fmt_bytes_per_token, bytes_per_token, bw);
+    cli::finish_scaling_roofline(scale, roofline, fmt_bytes_per_token, bytes_per_token);
     std::string bw_list;
     for (double b : decode_bw_probes) {
         char one[32];
@@ -465,6 +497,17 @@ int run(const cli::Args& args) {
             keep_page_cache && mapped.huge_page_mb < 0.5 * mapped.resident_mb
                 ? " (the page cache held the checkpoint in small pages: run without --keep-page-cache)"
                 : "");
+    if (scale.ran) {
+        std::printf(
+            "scaling:    decode at 1 -> %d threads %.3f -> %.3f tok/s = %.2fx (%d stretches of %lld steps each, in "
+            "turns; read bandwidth %.2f -> %.2f GB/s = %.2fx)",
+            scale.threads, scale.tok_s_1, scale.tok_s_n, scale.ratio, scale.rounds, scale.steps, scale.bandwidth_1,
+            scale.bandwidth_n, scale.bandwidth_n / scale.bandwidth_1);
+        if (scale.roofline_1.ran && scale.roofline_n.ran)
+            std::printf("; the roofline allows %.3f -> %.3f tok/s = %.2fx", scale.roofline_1.tok_s,
+                        scale.roofline_n.tok_s, scale.roofline_ratio);
+        std::printf("\n");
+    }
     if (tok_mb_s >= 0) std::printf("tokenizer:  encode %.2f MB/s\n", tok_mb_s);
     if (spec.ran)
         std::printf(
@@ -545,6 +588,25 @@ int run(const cli::Args& args) {
             j["decode_roofline_tok_s"] = roofline.tok_s;
             j["decode_roofline_efficiency"] = roofline.efficiency;
             j["decode_vs_roofline"] = decode_tok_s / roofline.tok_s;
+        }
+        if (scale.ran) {
+            nlohmann::json sj = {{"threads", scale.threads},
+                                 {"rounds", scale.rounds},
+                                 {"steps", scale.steps},
+                                 {"decode_tok_s_1", scale.tok_s_1},
+                                 {"decode_tok_s_n", scale.tok_s_n},
+                                 {"ratio", scale.ratio},
+                                 {"bandwidth_1_gb_s", scale.bandwidth_1},
+                                 {"bandwidth_n_gb_s", scale.bandwidth_n}};
+            if (scale.roofline_1.ran && scale.roofline_n.ran) {
+                sj["roofline_tok_s_1"] = scale.roofline_1.tok_s;
+                sj["roofline_tok_s_n"] = scale.roofline_n.tok_s;
+                sj["roofline_ratio"] = scale.roofline_ratio;
+                sj["decode_kernel_gb_s_1"] = {{"bf16", scale.roofline_1.kernel_gb_s[0]},
+                                              {"fp8", scale.roofline_1.kernel_gb_s[1]},
+                                              {"fp4", scale.roofline_1.kernel_gb_s[2]}};
+            }
+            j["scaling"] = sj;
         }
         if (tok_mb_s >= 0) j["tokenizer_encode_mb_s"] = tok_mb_s;
         if (spec.ran) {

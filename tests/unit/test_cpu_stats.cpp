@@ -349,4 +349,53 @@ TEST_CASE("dsv4 bench --json reports every figure, all positive", "[cpu][bench]"
     CHECK(j["decode_roofline_efficiency"].get<double>() == Approx(bytes / least_s / bw));
     CHECK(j["decode_roofline_efficiency"].get<double>() <= 1 + 1e-9);  // no format beats the memory
     CHECK(j["decode_vs_roofline"].get<double>() == Approx(j["decode_tok_s"].get<double>() * least_s));
+
+    // Scaling: decode at 1 and 2 threads in turns (3 stretches of 8 steps by default), each with
+    // its own bandwidth probes and roofline (the kernels probed at 1 thread too).
+    REQUIRE(j.contains("scaling"));
+    const auto& sc = j["scaling"];
+    CHECK(sc["threads"].get<int>() == 2);
+    CHECK(sc["rounds"].get<int>() == 3);
+    CHECK(sc["steps"].get<int>() == 8);
+    const double t1 = sc["decode_tok_s_1"].get<double>(), tn = sc["decode_tok_s_n"].get<double>();
+    CHECK(t1 > 0);
+    CHECK(tn > 0);
+    CHECK(sc["ratio"].get<double>() == Approx(tn / t1));
+    auto roofline_tok_s = [&](const nlohmann::json& kernels, double bw_gb_s) {
+        double s = 0, products = 0;
+        for (const char* f : {"bf16", "fp8", "fp4"}) {
+            const double b = j["decode_format_bytes_per_token"][f].get<double>();
+            s += b / std::min(bw_gb_s * 1e9, kernels[f].get<double>() * 1e9);
+            products += b;
+        }
+        return 1 / (s + (bytes - products) / (bw_gb_s * 1e9));
+    };
+    for (const char* f : {"bf16", "fp8", "fp4"}) CHECK(sc["decode_kernel_gb_s_1"][f].get<double>() > 0);
+    CHECK(sc["roofline_tok_s_1"].get<double>() ==
+          Approx(roofline_tok_s(sc["decode_kernel_gb_s_1"], sc["bandwidth_1_gb_s"].get<double>())));
+    CHECK(sc["roofline_tok_s_n"].get<double>() ==
+          Approx(roofline_tok_s(j["decode_kernel_gb_s"], sc["bandwidth_n_gb_s"].get<double>())));
+    CHECK(sc["roofline_ratio"].get<double>() ==
+          Approx(sc["roofline_tok_s_n"].get<double>() / sc["roofline_tok_s_1"].get<double>()));
+}
+
+TEST_CASE("dsv4 bench: the scaling stretches follow their flags, and only with more than one thread", "[bench]") {
+    auto json_of = [](const std::string& flags) {
+        auto r = testing_support::run_cli("bench -m " + tiny_model() +
+                                          " --prompt 4 --gen 2 --bw-mb 32 --no-spec --verify-reps 0 --json " + flags);
+        INFO(r.err);
+        REQUIRE(r.exited);
+        REQUIRE(r.exit_code == 0);
+        const size_t nl = r.out.find_last_of('\n', r.out.size() - 2);
+        return nlohmann::json::parse(r.out.substr(nl == std::string::npos ? 0 : nl + 1));
+    };
+    auto j = json_of("--threads 2 --scaling-rounds 2 --scaling-steps 5");
+    REQUIRE(j.contains("scaling"));
+    CHECK(j["scaling"]["rounds"].get<int>() == 2);
+    CHECK(j["scaling"]["steps"].get<int>() == 5);
+    CHECK_FALSE(json_of("--threads 2 --no-scaling").contains("scaling"));
+    CHECK_FALSE(json_of("--threads 1").contains("scaling"));
+    auto bad = testing_support::run_cli("bench -m " + tiny_model() + " --scaling-rounds 0");
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.err.find("--scaling-rounds") != std::string::npos);
 }
