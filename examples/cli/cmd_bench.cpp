@@ -328,6 +328,10 @@ int run(const cli::Args& args) {
     // Where the cpu backend ran the decode, its kernels' own speed (weights in cache) is probed:
     // the compute side of the decode's roofline (decode_roofline.h).
     const bool probe_kernels = backend_used == "cpu";
+    auto close_all = [&] {
+        dsv4_session_destroy(after_prefill);
+        dsv4_model_close(model);
+    };
     // Decode at one thread beside the run's threads, in turns (scaling_bench.h), right after the
     // decode above and before the machine probes below.
     cli::ScalingBench scale;
@@ -337,13 +341,11 @@ int run(const cli::Args& args) {
         if ((st = cli::bench_scaling(model_dir, mp, model, after_prefill, n_threads, int(scaling_rounds), scaling_steps,
                                      fmt_bytes_per_token, bytes_sum / double(gen), probe_kernels, uint64_t(bw_mb) << 20,
                                      scale)) != DSV4_STATUS_OK) {
-            dsv4_session_destroy(after_prefill);
-            dsv4_model_close(model);
+            close_all();
             return cli::fail_status("scaling", st);
         }
     }
 
-    // The decode kernels' own speed (weights in cache) below.
     std::fprintf(stderr,
                  "bench: measuring read bandwidth, GEMM peaks (dsv4 f64, oneDNN f32 and bf16)%s with %d thread(s)...\n",
                  probe_kernels ? " and the decode kernels" : "", n_threads);
@@ -358,10 +360,6 @@ int run(const cli::Args& args) {
     // 256 x 4096 x 4096) and oneDNN's f32 and bf16 matmul on the same shape.
     double bw_probe[2] = {0, 0}, gemm_probe[2] = {0, 0}, f32_probe[2] = {-1, -1}, bf16_probe[2] = {-1, -1};
     std::string onednn_error;
-    auto close_all = [&] {
-        dsv4_session_destroy(after_prefill);
-        dsv4_model_close(model);
-    };
     for (int i = 0; i < 2; ++i) {
         if ((st = dsv4_measure_read_bandwidth(n_threads, uint64_t(bw_mb) << 20, &bw_probe[i])) != DSV4_STATUS_OK) {
             close_all();

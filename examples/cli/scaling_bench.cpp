@@ -9,14 +9,8 @@ namespace cli {
 
 namespace {
 
-struct ModelCloser {
-    void operator()(dsv4_model* m) const { dsv4_model_close(m); }
-};
-struct SessionCloser {
-    void operator()(dsv4_session* s) const { dsv4_session_destroy(s); }
-};
-using ModelHandle = std::unique_ptr<dsv4_model, ModelCloser>;
-using SessionHandle = std::unique_ptr<dsv4_session, SessionCloser>;
+using ModelHandle = std::unique_ptr<dsv4_model, decltype(&dsv4_model_close)>;
+using SessionHandle = std::unique_ptr<dsv4_session, decltype(&dsv4_session_destroy)>;
 
 // A session of `model` holding `prefilled`'s state, with room for `extra` more tokens.
 dsv4_status restored_session(dsv4_model* model, dsv4_session* prefilled, long long extra, SessionHandle& out) {
@@ -60,13 +54,13 @@ dsv4_status bench_scaling(const std::string& model_dir, const dsv4_model_params&
     dsv4_model* raw = nullptr;
     dsv4_status st = dsv4_model_open(model_dir.c_str(), &p1, &raw);
     if (st != DSV4_STATUS_OK) return st;
-    ModelHandle model1(raw);
+    ModelHandle model1(raw, &dsv4_model_close);
     dsv4_model_info info;
     info.struct_size = sizeof info;
     if ((st = dsv4_model_get_info(model1.get(), &info)) != DSV4_STATUS_OK) return st;
     const size_t vocab = size_t(info.vocab_size);
     const long long extra = rounds * steps;
-    SessionHandle s1, sn;
+    SessionHandle s1(nullptr, &dsv4_session_destroy), sn(nullptr, &dsv4_session_destroy);
     if ((st = restored_session(model1.get(), prefilled, extra, s1)) != DSV4_STATUS_OK) return st;
     if ((st = restored_session(model_n, prefilled, extra, sn)) != DSV4_STATUS_OK) return st;
 
